@@ -1,0 +1,23 @@
+//go:build !(darwin || freebsd || linux || netbsd || windows)
+
+package abi
+
+import "unsafe"
+
+// internalCode reads as CodeInternal once truncated to int32.
+const internalCode = ^uintptr(2)
+
+// On platforms without a loader nothing can be opened, so nothing is ever
+// called; these keep the package compiling.
+
+func callRaw(uintptr) uintptr { return internalCode }
+
+func callBytes(uintptr, []byte) uintptr { return internalCode }
+
+func call4(uintptr, uintptr, unsafe.Pointer, uintptr, unsafe.Pointer) uintptr {
+	return internalCode
+}
+
+func call6(uintptr, uintptr, unsafe.Pointer, uintptr, unsafe.Pointer, uintptr, unsafe.Pointer) uintptr {
+	return internalCode
+}

@@ -1,0 +1,4 @@
+package abi
+
+// LibraryExt is the file extension of shared libraries on this platform.
+const LibraryExt = ".so"

@@ -1,0 +1,6 @@
+//go:build !(darwin || freebsd || linux || netbsd || windows)
+
+package abi
+
+// LibraryExt is the file extension of shared libraries on this platform.
+const LibraryExt = ".so"

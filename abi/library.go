@@ -1,0 +1,59 @@
+package abi
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// Library is a shared library opened by the platform's dynamic loader.
+// A Library is safe for concurrent use; Close must not race with calls into
+// functions looked up from it (package memlink guarantees that by draining
+// calls first).
+type Library struct {
+	path   string
+	handle uintptr
+	closed atomic.Bool
+}
+
+// Open opens the shared library at path with every symbol resolved now and
+// kept local to the library. The file is not validated here; see
+// [CheckFile]. A library the loader refuses yields an error wrapping
+// [ErrInvalidModule] with the loader's own message.
+//
+// Opening a path that is already open returns the same image: the loader
+// counts references, and both share the library's global variables.
+func Open(path string) (*Library, error) {
+	h, err := openLibrary(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Library{path: path, handle: h}, nil
+}
+
+// Path returns the path the library was opened from.
+func (l *Library) Path() string { return l.path }
+
+// Lookup returns the address of the exported function name, or an error
+// wrapping [ErrMissingSymbol] that names the symbol and the file.
+func (l *Library) Lookup(name string) (uintptr, error) {
+	if l.closed.Load() {
+		return 0, fmt.Errorf("%s: %w", l.path, ErrLibraryClosed)
+	}
+	p, err := lookupSymbol(l.handle, name)
+	if err != nil || p == 0 {
+		return 0, fmt.Errorf("%w: %s does not export %s", ErrMissingSymbol, l.path, name)
+	}
+	return p, nil
+}
+
+// Close releases the library. It is idempotent: only the first call asks
+// the loader to drop its reference.
+func (l *Library) Close() error {
+	if !l.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if err := closeLibrary(l.handle); err != nil {
+		return fmt.Errorf("closing %s: %w", l.path, err)
+	}
+	return nil
+}

@@ -1,0 +1,27 @@
+//go:build windows
+
+package abi
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/windows"
+)
+
+func openLibrary(path string) (uintptr, error) {
+	// LOAD_WITH_ALTERED_SEARCH_PATH makes the loader look for the module's
+	// own dependencies next to it rather than next to the host executable.
+	h, err := windows.LoadLibraryEx(path, 0, windows.LOAD_WITH_ALTERED_SEARCH_PATH)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s: LoadLibraryEx: %v", ErrInvalidModule, path, err)
+	}
+	return uintptr(h), nil
+}
+
+func lookupSymbol(h uintptr, name string) (uintptr, error) {
+	return windows.GetProcAddress(windows.Handle(h), name)
+}
+
+func closeLibrary(h uintptr) error {
+	return windows.FreeLibrary(windows.Handle(h))
+}

@@ -1,0 +1,115 @@
+package abi
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Module is a library bound to the module ABI: the addresses of its exports
+// and the ABI version it announced. Its call methods are the raw C calls:
+// they validate nothing and must only be used while the library is open.
+type Module struct {
+	lib *Library
+	// Version is the ABI version the module announced (Version1 when it has
+	// no memlink_abi_version export).
+	Version uint32
+
+	init, call, callV2, shutdown      uintptr
+	stateSize, serialize, deserialize uintptr
+}
+
+// Bind looks up the exports of lib and checks the announced ABI version.
+// memlink_init and memlink_shutdown are required, as is memlink_call for an
+// ABI-1 module or memlink_call_v2 for an ABI-2 one. A version above
+// [MaxVersion] (or zero) yields an error wrapping [ErrABIVersion].
+func Bind(lib *Library) (*Module, error) {
+	m := &Module{lib: lib, Version: Version1}
+	if p, err := lib.Lookup(SymVersion); err == nil {
+		v := uint32(callRaw(p))
+		if v == 0 || v > MaxVersion {
+			return nil, fmt.Errorf("%w: %s announces ABI version %d; this runtime supports 1 to %d",
+				ErrABIVersion, lib.Path(), v, MaxVersion)
+		}
+		m.Version = v
+	}
+	required := []struct {
+		name string
+		dst  *uintptr
+	}{{SymInit, &m.init}, {SymShutdown, &m.shutdown}}
+	if m.Version >= Version2 {
+		required = append(required, struct {
+			name string
+			dst  *uintptr
+		}{SymCallV2, &m.callV2})
+	} else {
+		required = append(required, struct {
+			name string
+			dst  *uintptr
+		}{SymCall, &m.call})
+	}
+	for _, r := range required {
+		p, err := lib.Lookup(r.name)
+		if err != nil {
+			return nil, err
+		}
+		*r.dst = p
+	}
+	m.stateSize, _ = lib.Lookup(SymStateSize)
+	m.serialize, _ = lib.Lookup(SymSerializeState)
+	m.deserialize, _ = lib.Lookup(SymDeserializeState)
+	if m.Version >= Version2 && m.call == 0 {
+		m.call, _ = lib.Lookup(SymCall)
+	}
+	return m, nil
+}
+
+// Library returns the library the module was bound from.
+func (m *Module) Library() *Library { return m.lib }
+
+// HasState reports whether the module exports all three state functions.
+func (m *Module) HasState() bool {
+	return m.stateSize != 0 && m.serialize != 0 && m.deserialize != 0
+}
+
+// Init calls memlink_init with config.
+func (m *Module) Init(config []byte) int32 {
+	return int32(callBytes(m.init, config))
+}
+
+// Shutdown calls memlink_shutdown.
+func (m *Module) Shutdown() int32 {
+	return int32(callRaw(m.shutdown))
+}
+
+// StateSize calls memlink_get_state_size. It returns 0 when the module has
+// no state exports.
+func (m *Module) StateSize() uint64 {
+	if !m.HasState() {
+		return 0
+	}
+	return uint64(callRaw(m.stateSize))
+}
+
+// SerializeState calls memlink_serialize_state with buf.
+func (m *Module) SerializeState(buf []byte) int32 {
+	return int32(callBytes(m.serialize, buf))
+}
+
+// DeserializeState calls memlink_deserialize_state with buf.
+func (m *Module) DeserializeState(buf []byte) int32 {
+	return int32(callBytes(m.deserialize, buf))
+}
+
+// Call calls memlink_call (ABI 1). out must point to memory that stays put
+// and is large enough for whatever the module writes; the module is not
+// told its size.
+func (m *Module) Call(id uint32, args []byte, out unsafe.Pointer) int32 {
+	return int32(call4(m.call, uintptr(id), unsafe.Pointer(unsafe.SliceData(args)), uintptr(len(args)), out))
+}
+
+// CallV2 calls memlink_call_v2 (ABI 2) with an output buffer of outCap
+// bytes at out; the module stores the output length (or the size it needs)
+// at outLen.
+func (m *Module) CallV2(id uint32, args []byte, out unsafe.Pointer, outCap uintptr, outLen unsafe.Pointer) int32 {
+	return int32(call6(m.callV2, uintptr(id), unsafe.Pointer(unsafe.SliceData(args)), uintptr(len(args)), out, outCap, outLen))
+}

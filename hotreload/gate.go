@@ -1,0 +1,153 @@
+package hotreload
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+)
+
+// Overflow is the lane [Gate.Enter] returns when every lane is taken. The
+// call is still admitted and counted; it just has no lane of its own.
+const Overflow = -1
+
+// laneBytes spaces lanes two cache lines apart, so that neither false
+// sharing nor the adjacent-line prefetcher couples two callers.
+const laneBytes = 128
+
+type lane struct {
+	busy atomic.Uint32
+	_    [laneBytes - 4]byte
+}
+
+const (
+	gateOpen int32 = iota
+	gateClosed
+)
+
+// Gate admits calls into one version of a module and counts the calls in
+// flight, so that the version can be drained before it is shut down.
+//
+// A Gate has a fixed number of lanes. A call owns one lane from Enter to
+// Exit, which gives the caller a private index (for buffers and counters)
+// and spreads the in-flight count over many cache lines instead of one
+// contended counter. When every lane is taken the call is admitted on a
+// shared overflow counter.
+//
+// Close and Enter form a Dekker pair on sequentially consistent atomics:
+// Enter takes a lane and then reads the gate's state, Close writes the state
+// and [Gate.Drain] then reads the lanes, so a call is either refused or seen
+// by Drain; it can never run unseen after Drain returns.
+type Gate struct {
+	lanes    []lane
+	mask     uint32
+	state    atomic.Int32
+	overflow atomic.Int64
+	exited   chan struct{} // wakes Drain when a call leaves a closed gate
+}
+
+// NewGate returns an open gate with at least n lanes (rounded up to a power
+// of two, at least 1).
+func NewGate(n int) *Gate {
+	size := 1
+	for size < n {
+		size <<= 1
+	}
+	return &Gate{lanes: make([]lane, size), mask: uint32(size - 1), exited: make(chan struct{}, 1)}
+}
+
+// Lanes returns the number of lanes, so callers can size per-lane state.
+func (g *Gate) Lanes() int { return len(g.lanes) }
+
+// Enter admits a call. It returns the lane the call owns until Exit, or
+// [Overflow] when every lane is busy, and ok == false when the gate is
+// closed, in which case the call was not admitted and Exit must not be
+// called.
+func (g *Gate) Enter() (laneIndex int, ok bool) {
+	start := rand.Uint32()
+	laneIndex = Overflow
+	for i := uint32(0); i <= g.mask; i++ {
+		j := (start + i) & g.mask
+		l := &g.lanes[j]
+		if l.busy.Load() == 0 && l.busy.CompareAndSwap(0, 1) {
+			laneIndex = int(j)
+			break
+		}
+	}
+	if laneIndex == Overflow {
+		g.overflow.Add(1)
+	}
+	if g.state.Load() != gateOpen {
+		g.leave(laneIndex)
+		return 0, false
+	}
+	return laneIndex, true
+}
+
+// Exit ends a call admitted by Enter on the lane Enter returned.
+func (g *Gate) Exit(laneIndex int) {
+	g.leave(laneIndex)
+	if g.state.Load() != gateOpen {
+		select {
+		case g.exited <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (g *Gate) leave(laneIndex int) {
+	if laneIndex == Overflow {
+		g.overflow.Add(-1)
+		return
+	}
+	g.lanes[laneIndex].busy.Store(0)
+}
+
+// Close stops admitting calls. Calls already admitted go on. Close is
+// idempotent.
+func (g *Gate) Close() { g.state.Store(gateClosed) }
+
+// Open admits calls again after Close (a reload that rolls back reopens the
+// old version's gate).
+func (g *Gate) Open() { g.state.Store(gateOpen) }
+
+// Closed reports whether the gate refuses new calls.
+func (g *Gate) Closed() bool { return g.state.Load() != gateOpen }
+
+// InFlight counts the calls admitted and not yet exited. It reads every
+// lane, so it is meant for draining and statistics, not for the call path.
+func (g *Gate) InFlight() int {
+	n := int(g.overflow.Load())
+	for i := range g.lanes {
+		n += int(g.lanes[i].busy.Load())
+	}
+	return n
+}
+
+// Drain waits until no call is in flight or ctx ends, whichever is first,
+// and returns ctx.Err() in the second case. Call Close first, or new calls
+// may keep the gate busy. Drain with nothing in flight returns at once.
+func (g *Gate) Drain(ctx context.Context) error {
+	// A call leaving a closed gate signals exited; the ticker is only a
+	// safety net for a gate that was closed after that call's Exit ran its
+	// state check.
+	var tick *time.Ticker
+	for {
+		if g.InFlight() == 0 {
+			if tick != nil {
+				tick.Stop()
+			}
+			return nil
+		}
+		if tick == nil {
+			tick = time.NewTicker(time.Millisecond)
+		}
+		select {
+		case <-g.exited:
+		case <-tick.C:
+		case <-ctx.Done():
+			tick.Stop()
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package memlink
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/hotreload"
+)
+
+// Errors returned by the runtime, checked with errors.Is. Errors carry more
+// context (the file, the symbol, the method) around these sentinels.
+var (
+	// ErrUnknownHandle reports a handle that was never returned by Load on
+	// this runtime, or whose module has been unloaded. The zero Handle is
+	// never valid.
+	ErrUnknownHandle = errors.New("unknown module handle")
+	// ErrNotFound reports a module reference that does not resolve to a file.
+	ErrNotFound = errors.New("module not found")
+	// ErrInvalidModule reports a file that is not a loadable shared library:
+	// not a library at all, built for another CPU or operating system,
+	// unreadable, or refused by the dynamic loader.
+	ErrInvalidModule = abi.ErrInvalidModule
+	// ErrMissingSymbol reports a module that lacks a required export; the
+	// message names the symbol.
+	ErrMissingSymbol = abi.ErrMissingSymbol
+	// ErrABIVersion reports a module announcing an ABI version this runtime
+	// does not support.
+	ErrABIVersion = abi.ErrABIVersion
+	// ErrInitFailed reports a non-zero return from memlink_init. The library
+	// has been closed again.
+	ErrInitFailed = errors.New("memlink_init failed")
+	// ErrModulePanicked reports a call that returned code -5: the module
+	// caught a panic or exception of its own and reported it.
+	ErrModulePanicked = errors.New("module panicked")
+	// ErrUnknownMethod reports a call that returned code -6.
+	ErrUnknownMethod = errors.New("unknown method")
+	// ErrModuleCorrupted reports a module that wrote past its output buffer
+	// or reported an output larger than the buffer it was given. The module
+	// is marked corrupted and every later call fails fast with this error
+	// until it is reloaded or unloaded.
+	ErrModuleCorrupted = errors.New("module corrupted its output buffer")
+	// ErrOutputTooLarge reports an ABI-2 call whose output exceeds the
+	// runtime's MaxOutput.
+	ErrOutputTooLarge = errors.New("module output too large")
+	// ErrClosed reports use of a Runtime after Close.
+	ErrClosed = errors.New("runtime closed")
+	// ErrDrainTimeout reports that calls were still running when an unload
+	// or reload stopped waiting for them. The library is closed when the
+	// last of them returns, never while one runs.
+	ErrDrainTimeout = hotreload.ErrDrainTimeout
+)
+
+// CallError is the error of a call whose module returned a non-zero code.
+// For the reserved codes -5 and -6 it also matches ErrModulePanicked and
+// ErrUnknownMethod with errors.Is.
+type CallError struct {
+	// Module is the file name of the module, such as "echo.so".
+	Module string
+	// Method is the method name the caller passed.
+	Method string
+	// Code is the module's return code: negative codes are reserved by the
+	// ABI, positive ones are the module's own.
+	Code int32
+	// Message is the module's error message, if it left one.
+	Message string
+}
+
+func (e *CallError) Error() string {
+	s := "memlink: " + e.Module + ": method " + strconv.Quote(e.Method) + ": " + abi.CodeText(e.Code)
+	if e.Code < 0 {
+		s += " (code " + strconv.FormatInt(int64(e.Code), 10) + ")"
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Unwrap returns the sentinel for a reserved code (ErrModulePanicked for
+// -5, ErrUnknownMethod for -6), or nil.
+func (e *CallError) Unwrap() error {
+	switch e.Code {
+	case abi.CodePanicked:
+		return ErrModulePanicked
+	case abi.CodeUnknownMethod:
+		return ErrUnknownMethod
+	}
+	return nil
+}
+
+// LoadError is the error of a failed Load (or of the new version in a
+// failed Reload). Err wraps one of the sentinels: ErrNotFound,
+// ErrInvalidModule, ErrMissingSymbol, ErrABIVersion, ErrInitFailed.
+type LoadError struct {
+	// Ref is the reference as the caller gave it.
+	Ref string
+	// Path is the file it resolved to, when resolution succeeded.
+	Path string
+	// Err is the cause.
+	Err error
+}
+
+func (e *LoadError) Error() string {
+	if e.Path != "" && e.Path != e.Ref {
+		return fmt.Sprintf("memlink: load %s (%s): %v", e.Ref, e.Path, e.Err)
+	}
+	return fmt.Sprintf("memlink: load %s: %v", e.Ref, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// LoadErrorReason classifies a load error for metrics: "not_found",
+// "invalid_module", "missing_symbol", "abi_version", "init_failed", or
+// "other".
+func LoadErrorReason(err error) string {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrInvalidModule):
+		return "invalid_module"
+	case errors.Is(err, ErrMissingSymbol):
+		return "missing_symbol"
+	case errors.Is(err, ErrABIVersion):
+		return "abi_version"
+	case errors.Is(err, ErrInitFailed):
+		return "init_failed"
+	}
+	return "other"
+}

@@ -1,0 +1,414 @@
+package memlink
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/arena"
+	"github.com/memlink/memlink-go/hotreload"
+)
+
+// Error kinds counted per module (see ModuleStats.Errors).
+const (
+	errKindCode      = iota // the module returned a non-zero code
+	errKindPanicked         // code -5
+	errKindCorrupted        // canary overwritten or output length lie
+	numErrKinds
+)
+
+// numBuckets is the number of finite buckets of the call-duration
+// histogram; CallDurationBuckets lists their bounds.
+const numBuckets = 13
+
+// CallDurationBuckets are the upper bounds, in seconds, of the sampled
+// call-duration histogram (ModuleStats.Latency).
+var CallDurationBuckets = []float64{
+	100e-9, 400e-9, 1.6e-6, 6.4e-6, 25.6e-6, 102.4e-6, 409.6e-6,
+	1.6384e-3, 6.5536e-3, 26.2144e-3, 104.8576e-3, 419.4304e-3, 1.6777216,
+}
+
+var bucketNanos = func() []int64 {
+	ns := make([]int64, len(CallDurationBuckets))
+	for i, b := range CallDurationBuckets {
+		ns[i] = int64(b * 1e9)
+	}
+	return ns
+}()
+
+// counters are the statistics of the calls made through one lane. A lane's
+// owner updates them with a plain load and store (it is the only writer);
+// shared counters (the overflow lane) use atomic adds.
+type counters struct {
+	calls    atomic.Uint64
+	errs     [numErrKinds]atomic.Uint64
+	hist     [numBuckets + 1]atomic.Uint64
+	sumNanos atomic.Uint64
+}
+
+func bump(c *atomic.Uint64, shared bool, n uint64) {
+	if shared {
+		c.Add(n)
+		return
+	}
+	c.Store(c.Load() + n)
+}
+
+func (c *counters) observe(d time.Duration, shared bool) {
+	ns := int64(d)
+	i := 0
+	for i < len(bucketNanos) && ns > bucketNanos[i] {
+		i++
+	}
+	bump(&c.hist[i], shared, 1)
+	bump(&c.sumNanos, shared, uint64(max(ns, 0)))
+}
+
+// addTo accumulates c into the plain totals t.
+func (c *counters) addTo(t *totals) {
+	t.calls += c.calls.Load()
+	for i := range c.errs {
+		t.errs[i] += c.errs[i].Load()
+	}
+	for i := range c.hist {
+		t.hist[i] += c.hist[i].Load()
+	}
+	t.sumNanos += c.sumNanos.Load()
+}
+
+// totals is a plain snapshot of counters.
+type totals struct {
+	calls    uint64
+	errs     [numErrKinds]uint64
+	hist     [numBuckets + 1]uint64
+	sumNanos uint64
+}
+
+func (t *totals) add(o *totals) {
+	t.calls += o.calls
+	for i := range t.errs {
+		t.errs[i] += o.errs[i]
+	}
+	for i := range t.hist {
+		t.hist[i] += o.hist[i]
+	}
+	t.sumNanos += o.sumNanos
+}
+
+// laneBody is what a call owns while it holds a lane.
+type laneBody struct {
+	out    unsafe.Pointer // output buffer, outCap bytes, canary after it
+	outLen unsafe.Pointer // a uintptr cell for memlink_call_v2's out_len
+	c      *counters      // own, or the instance's shared overflow counters
+	shared bool
+	armed  bool   // canary written
+	tick   uint32 // calls since the last latency sample
+	own    counters
+}
+
+// lane pads laneBody to a multiple of 128 bytes so two lanes never share a
+// cache line (or an adjacent-line prefetch pair).
+type lane struct {
+	laneBody
+	_ [(128 - unsafe.Sizeof(laneBody{})%128) % 128]byte
+}
+
+// spareLane is a heap-backed lane for calls beyond the gate's lanes.
+type spareLane struct {
+	lane
+	mem []byte
+}
+
+const canarySize = 16
+
+// instance is one loaded version of a module: the library, its bound
+// exports, its gate and its call buffers. A handle points to one instance at
+// a time; hot reload swaps it.
+type instance struct {
+	path  string // file opened
+	file  string // base name, for messages
+	gen   uint64
+	lib   *abi.Library
+	mod   *abi.Module
+	gate  *hotreload.Gate
+	mem   *arena.Arena
+	lanes []lane
+
+	outCap      int
+	maxOutput   int
+	sampleEvery uint32
+	canary      [canarySize]byte
+	corrupted   atomic.Bool
+
+	spare      sync.Pool // *spareLane
+	spareStats counters
+}
+
+// openInstance validates, opens, binds and initialises the module at path.
+func openInstance(o *options, path string, config []byte, gen uint64) (*instance, error) {
+	if _, err := abi.CheckFile(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: no file at %s", ErrNotFound, path)
+		}
+		return nil, err
+	}
+	lib, err := abi.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := abi.Bind(lib)
+	if err != nil {
+		lib.Close()
+		return nil, err
+	}
+	in := &instance{
+		path:        path,
+		file:        filepath.Base(path),
+		gen:         gen,
+		lib:         lib,
+		mod:         mod,
+		gate:        hotreload.NewGate(o.lanes),
+		outCap:      o.outputCap,
+		maxOutput:   o.maxOutput,
+		sampleEvery: o.sampleEvery,
+	}
+	binary.LittleEndian.PutUint64(in.canary[:8], rand.Uint64()|1)
+	binary.LittleEndian.PutUint64(in.canary[8:], rand.Uint64()|1<<63)
+	if err := in.allocLanes(); err != nil {
+		lib.Close()
+		return nil, err
+	}
+	in.spare.New = in.newSpare
+	if rc := mod.Init(config); rc != 0 {
+		in.release()
+		return nil, fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, path, rc, abi.CodeText(rc))
+	}
+	return in, nil
+}
+
+// stride is the arena footprint of one lane: the buffer, the canary and the
+// out_len cell, rounded to a cache line.
+func (in *instance) stride() int {
+	return (in.outCap + canarySize + 8 + 63) &^ 63
+}
+
+func (in *instance) allocLanes() error {
+	n := in.gate.Lanes()
+	stride := in.stride()
+	// One spare page at the end keeps a small overrun of the last lane
+	// inside the mapping, where the canary reports it.
+	mem, err := arena.New(n*stride + arena.PageSize())
+	if err != nil {
+		return fmt.Errorf("memlink: reserving call buffers: %w", err)
+	}
+	in.mem = mem
+	in.lanes = make([]lane, n)
+	for i := range in.lanes {
+		b, err := mem.Alloc(stride, 64)
+		if err != nil {
+			mem.Close()
+			return fmt.Errorf("memlink: reserving call buffers: %w", err)
+		}
+		l := &in.lanes[i]
+		l.out = unsafe.Pointer(&b[0])
+		l.outLen = unsafe.Pointer(&b[in.outCap+canarySize])
+		l.c = &l.own
+	}
+	return nil
+}
+
+func (in *instance) newSpare() any {
+	s := &spareLane{mem: make([]byte, in.stride())}
+	s.out = unsafe.Pointer(&s.mem[0])
+	s.outLen = unsafe.Pointer(&s.mem[in.outCap+canarySize])
+	s.c = &in.spareStats
+	s.shared = true
+	copy(s.mem[in.outCap:], in.canary[:])
+	s.armed = true
+	return s
+}
+
+// release shuts nothing down: it frees what openInstance acquired. The
+// caller has drained the instance (or never admitted a call).
+func (in *instance) release() error {
+	err := in.lib.Close()
+	if in.mem != nil {
+		err = errors.Join(err, in.mem.Close())
+	}
+	return err
+}
+
+// shutdown calls memlink_shutdown and releases the library and buffers. It
+// must only run once the gate is closed and drained.
+func (in *instance) shutdown() error {
+	var err error
+	if rc := in.mod.Shutdown(); rc != 0 {
+		err = fmt.Errorf("memlink: %s: memlink_shutdown returned %d (%s)", in.path, rc, abi.CodeText(rc))
+	}
+	return errors.Join(err, in.release())
+}
+
+// totals sums the counters of every lane.
+func (in *instance) totals() totals {
+	var t totals
+	for i := range in.lanes {
+		in.lanes[i].own.addTo(&t)
+	}
+	in.spareStats.addTo(&t)
+	return t
+}
+
+func (in *instance) canaryIntact(out unsafe.Pointer) bool {
+	got := unsafe.Slice((*byte)(unsafe.Add(out, in.outCap)), canarySize)
+	return binary.LittleEndian.Uint64(got) == binary.LittleEndian.Uint64(in.canary[:8]) &&
+		binary.LittleEndian.Uint64(got[8:]) == binary.LittleEndian.Uint64(in.canary[8:])
+}
+
+// call runs one call on the lane the gate gave it and appends the result to
+// dst. It is the hot path: no locks, no clock reads except on sampled calls,
+// no allocations unless dst must grow.
+func (in *instance) call(laneIndex int, dst []byte, method string, args []byte) ([]byte, error) {
+	if in.corrupted.Load() {
+		return dst, in.corruptErr(method, "an earlier call")
+	}
+	var l *lane
+	var spare *spareLane
+	if laneIndex >= 0 {
+		l = &in.lanes[laneIndex]
+	} else {
+		spare = in.spare.Get().(*spareLane)
+		l = &spare.lane
+	}
+	if !l.armed {
+		copy(unsafe.Slice((*byte)(unsafe.Add(l.out, in.outCap)), canarySize), in.canary[:])
+		l.armed = true
+	}
+	sample := false
+	if in.sampleEvery != 0 {
+		l.tick++
+		if l.tick >= in.sampleEvery {
+			l.tick = 0
+			sample = true
+		}
+	}
+	var start time.Time
+	if sample {
+		start = time.Now()
+	}
+	id := abi.MethodID(method)
+	var err error
+	if in.mod.Version >= abi.Version2 {
+		dst, err = in.callV2(l, dst, method, id, args)
+	} else {
+		dst, err = in.callV1(l, dst, method, id, args)
+	}
+	if sample {
+		l.c.observe(time.Since(start), l.shared)
+	}
+	bump(&l.c.calls, l.shared, 1)
+	if spare != nil && !in.corrupted.Load() {
+		in.spare.Put(spare)
+	}
+	return dst, err
+}
+
+func (in *instance) callV1(l *lane, dst []byte, method string, id uint32, args []byte) ([]byte, error) {
+	rc := in.mod.Call(id, args, l.out)
+	if !in.canaryIntact(l.out) {
+		return dst, in.corrupt(l, method, fmt.Sprintf("wrote past its %d-byte output buffer", in.outCap))
+	}
+	buf := unsafe.Slice((*byte)(l.out), in.outCap)
+	n := bytes.IndexByte(buf, 0)
+	if n < 0 {
+		n = len(buf)
+	}
+	res := buf[:n]
+	if rc != 0 {
+		msg := string(res)
+		clear(res)
+		return dst, in.codeErr(l, method, rc, msg)
+	}
+	dst = append(dst, res...)
+	// Leave the buffer zeroed for the next call, at a cost in proportion to
+	// what this call wrote.
+	clear(res)
+	return dst, nil
+}
+
+func (in *instance) callV2(l *lane, dst []byte, method string, id uint32, args []byte) ([]byte, error) {
+	outLen := (*uintptr)(l.outLen)
+	*outLen = 0
+	rc := in.mod.CallV2(id, args, l.out, uintptr(in.outCap), l.outLen)
+	if !in.canaryIntact(l.out) {
+		return dst, in.corrupt(l, method, fmt.Sprintf("wrote past its %d-byte output buffer", in.outCap))
+	}
+	n := *outLen
+	buf := unsafe.Slice((*byte)(l.out), in.outCap)
+	switch {
+	case rc == 0:
+		if n > uintptr(in.outCap) {
+			return dst, in.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", n, in.outCap))
+		}
+		return append(dst, buf[:n]...), nil
+	case rc == abi.CodeOutputTooSmall && n > uintptr(in.outCap):
+		return in.callV2Large(l, dst, method, id, args, n)
+	}
+	return dst, in.codeErr(l, method, rc, string(buf[:min(n, uintptr(in.outCap))]))
+}
+
+// callV2Large retries a call whose output did not fit, once, writing
+// straight into dst's grown tail.
+func (in *instance) callV2Large(l *lane, dst []byte, method string, id uint32, args []byte, need uintptr) ([]byte, error) {
+	if need > uintptr(in.maxOutput) {
+		bump(&l.c.errs[errKindCode], l.shared, 1)
+		return dst, fmt.Errorf("%w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
+			ErrOutputTooLarge, in.file, method, need, in.maxOutput)
+	}
+	base := len(dst)
+	dst = slices.Grow(dst, int(need))
+	tail := dst[base : base+int(need)]
+	outLen := (*uintptr)(l.outLen)
+	*outLen = 0
+	rc := in.mod.CallV2(id, args, unsafe.Pointer(&tail[0]), need, l.outLen)
+	n := *outLen
+	if rc == 0 {
+		if n > need {
+			return dst[:base], in.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", n, need))
+		}
+		return dst[:base+int(n)], nil
+	}
+	msg := ""
+	if rc != abi.CodeOutputTooSmall {
+		msg = string(tail[:min(n, need)])
+	}
+	return dst[:base], in.codeErr(l, method, rc, msg)
+}
+
+func (in *instance) codeErr(l *lane, method string, rc int32, msg string) error {
+	kind := errKindCode
+	if rc == abi.CodePanicked {
+		kind = errKindPanicked
+	}
+	bump(&l.c.errs[kind], l.shared, 1)
+	return &CallError{Module: in.file, Method: method, Code: rc, Message: msg}
+}
+
+func (in *instance) corrupt(l *lane, method, what string) error {
+	in.corrupted.Store(true)
+	bump(&l.c.errs[errKindCorrupted], l.shared, 1)
+	return in.corruptErr(method, what)
+}
+
+func (in *instance) corruptErr(method, what string) error {
+	return fmt.Errorf("%w: %s: method %q: %s; reload or unload the module", ErrModuleCorrupted, in.file, method, what)
+}

@@ -1,0 +1,123 @@
+package memlink
+
+import (
+	"runtime"
+	"time"
+)
+
+// Option configures a Runtime; pass options to New. Every setting has a
+// default, stated on the option that changes it.
+type Option func(*options)
+
+type options struct {
+	resolver     Resolver
+	drainTimeout time.Duration
+	outputCap    int
+	maxOutput    int
+	lanes        int
+	sampleEvery  uint32
+}
+
+func defaultOptions() options {
+	lanes := 4 * runtime.GOMAXPROCS(0)
+	lanes = min(max(lanes, 8), 256)
+	return options{
+		resolver:     LocalResolver{},
+		drainTimeout: 30 * time.Second,
+		outputCap:    DefaultOutputCapacity,
+		maxOutput:    DefaultMaxOutput,
+		lanes:        lanes,
+		sampleEvery:  DefaultLatencySampling,
+	}
+}
+
+// DefaultOutputCapacity is the size of the output buffer a call gets unless
+// WithOutputCapacity says otherwise. ABI-1 modules are not told it.
+const DefaultOutputCapacity = 4096
+
+// DefaultMaxOutput bounds the output an ABI-2 module may ask for through
+// code -4 unless WithMaxOutput says otherwise.
+const DefaultMaxOutput = 256 << 20
+
+// DefaultLatencySampling is how often a call's latency is measured unless
+// WithLatencySampling says otherwise: one call in 64.
+const DefaultLatencySampling = 64
+
+// WithResolver sets how module references become file paths. Default:
+// LocalResolver{} (paths relative to the working directory).
+func WithResolver(r Resolver) Option {
+	if r == nil {
+		panic("memlink: WithResolver(nil)")
+	}
+	return func(o *options) { o.resolver = r }
+}
+
+// WithDrainTimeout bounds how long Unload and Close wait for calls in flight
+// before returning ErrDrainTimeout (the library is then closed when the
+// last call returns). Default: 30s.
+func WithDrainTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.drainTimeout = d
+		}
+	}
+}
+
+// WithOutputCapacity sets the size in bytes of each call's output buffer.
+// ABI-1 modules must never write more than this; ABI-2 modules are told it
+// and may ask for more. Default: DefaultOutputCapacity (4096). It panics
+// for n < 1 or n > 64 MiB.
+func WithOutputCapacity(n int) Option {
+	if n < 1 || n > 64<<20 {
+		panic("memlink: WithOutputCapacity out of range 1..64MiB")
+	}
+	return func(o *options) { o.outputCap = n }
+}
+
+// WithMaxOutput bounds the output size an ABI-2 module may request with
+// code -4; a larger request fails with ErrOutputTooLarge. Default:
+// DefaultMaxOutput (256 MiB).
+func WithMaxOutput(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxOutput = n
+		}
+	}
+}
+
+// WithLanes sets how many calls per module get a private output buffer and
+// counter lane at once; calls beyond that still run, on pooled buffers.
+// Default: 4 x GOMAXPROCS, between 8 and 256. Rounded up to a power of two.
+func WithLanes(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.lanes = min(n, 4096)
+		}
+	}
+}
+
+// WithLatencySampling measures the latency of one call in every n (per
+// lane) for the call-duration histogram. Reading the clock costs more than
+// a call, so the default is DefaultLatencySampling (1 in 64); n = 1 times
+// every call and n = 0 turns sampling off.
+func WithLatencySampling(n int) Option {
+	return func(o *options) {
+		if n >= 0 {
+			o.sampleEvery = uint32(n)
+		}
+	}
+}
+
+// LoadOption configures one Load (or the new version of a Reload).
+type LoadOption func(*loadOptions)
+
+type loadOptions struct {
+	config []byte
+}
+
+// WithConfig passes config to the module's memlink_init. Default: empty.
+// The bytes are copied.
+func WithConfig(config []byte) LoadOption {
+	c := append([]byte(nil), config...)
+	return func(o *loadOptions) { o.config = c }
+}

@@ -1,0 +1,513 @@
+package memlink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/memlink/memlink-go/abi"
+)
+
+// Handle identifies a loaded module within one Runtime. Handles are not
+// reused while the runtime lives; the zero Handle is never valid.
+type Handle uint64
+
+// ModuleRuntime is the interface of a module runtime, implemented by
+// *Runtime. Code that only loads and calls modules can depend on it, and
+// tests can substitute a fake.
+type ModuleRuntime interface {
+	Load(ref Ref, opts ...LoadOption) (Handle, error)
+	Call(h Handle, method string, args []byte) ([]byte, error)
+	CallAppend(dst []byte, h Handle, method string, args []byte) ([]byte, error)
+	Unload(h Handle) error
+	Usage(h Handle) (Usage, bool)
+	Handles() []Handle
+	Close() error
+}
+
+var _ ModuleRuntime = (*Runtime)(nil)
+
+// Usage reports what one loaded module has done. See Runtime.Usage.
+type Usage struct {
+	// CallCount counts the calls made on the handle, across reloads,
+	// including calls that returned an error.
+	CallCount uint64
+	// ArenaBytes is the off-heap memory set aside for the module's call
+	// buffers (reserved address space; pages become resident when used).
+	ArenaBytes int
+	// ArenaUsage is ArenaBytes as a fraction of the arena's capacity.
+	ArenaUsage float64
+	// InFlight counts the calls running in the module now.
+	InFlight int
+	// Generation is 1 after Load and grows by one with every successful
+	// Reload.
+	Generation uint64
+	// Reloads counts successful reloads of the handle.
+	Reloads uint64
+}
+
+// Runtime loads native modules, calls them and unloads them. It is safe for
+// concurrent use; calls on one handle, or on many, may come from any number
+// of goroutines. Create one with New and release it with Close.
+type Runtime struct {
+	opts options
+
+	mu    sync.Mutex               // serialises changes to the table
+	table atomic.Pointer[[]*entry] // copy-on-write; read without locks
+	free  []uint32                 // unused table indices
+	seq   uint32                   // high half of the next handle
+
+	closed atomic.Bool
+	stats  runtimeCounters
+}
+
+// New returns a runtime with the given options.
+func New(opts ...Option) *Runtime {
+	rt := &Runtime{opts: defaultOptions()}
+	for _, o := range opts {
+		o(&rt.opts)
+	}
+	empty := []*entry{}
+	rt.table.Store(&empty)
+	return rt
+}
+
+func (h Handle) index() uint32 { return uint32(h) - 1 }
+
+// lookup finds the entry of h without taking a lock.
+func (rt *Runtime) lookup(h Handle) *entry {
+	t := *rt.table.Load()
+	i := h.index()
+	if uint64(i) >= uint64(len(t)) {
+		return nil
+	}
+	if e := t[i]; e != nil && e.h == h {
+		return e
+	}
+	return nil
+}
+
+func (rt *Runtime) unknown(h Handle) error {
+	if rt.closed.Load() {
+		return fmt.Errorf("memlink: handle %d: %w", h, ErrClosed)
+	}
+	return fmt.Errorf("memlink: handle %d: %w", h, ErrUnknownHandle)
+}
+
+// Load resolves ref, validates the file (it must be a shared library for
+// this operating system and CPU), opens it, binds the ABI exports, and calls
+// memlink_init with the configuration from WithConfig. On any failure the
+// library is closed again and the error is a *LoadError wrapping one of
+// ErrNotFound, ErrInvalidModule, ErrMissingSymbol, ErrABIVersion or
+// ErrInitFailed.
+//
+// Loading a file that is already loaded gives a second handle to the same
+// image: the dynamic loader shares a library by path, so the two handles
+// share the module's global variables, and memlink_init runs once per
+// handle. Load a copy of the file to get a private instance.
+func (rt *Runtime) Load(ref Ref, opts ...LoadOption) (Handle, error) {
+	start := time.Now()
+	h, err := rt.load(ref, opts)
+	rt.stats.loadDur.observe(time.Since(start), true)
+	if err != nil {
+		rt.stats.loadErr(err)
+		return 0, err
+	}
+	rt.stats.loads.Add(1)
+	return h, nil
+}
+
+func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
+	if rt.closed.Load() {
+		return 0, &LoadError{Ref: ref.String(), Err: ErrClosed}
+	}
+	var lo loadOptions
+	for _, o := range opts {
+		o(&lo)
+	}
+	path, err := rt.opts.resolver.Resolve(ref)
+	if err != nil {
+		return 0, &LoadError{Ref: ref.String(), Err: err}
+	}
+	in, err := openInstance(&rt.opts, path, lo.config, 1)
+	if err != nil {
+		return 0, &LoadError{Ref: ref.String(), Path: path, Err: err}
+	}
+	e := newEntry(in, lo)
+	if err := rt.insert(e); err != nil {
+		in.gate.Close()
+		in.shutdown()
+		return 0, &LoadError{Ref: ref.String(), Path: path, Err: err}
+	}
+	return e.h, nil
+}
+
+func (rt *Runtime) insert(e *entry) error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.closed.Load() {
+		return ErrClosed
+	}
+	old := *rt.table.Load()
+	t := slices.Clone(old)
+	var i uint32
+	if n := len(rt.free); n > 0 {
+		i, rt.free = rt.free[n-1], rt.free[:n-1]
+	} else {
+		i = uint32(len(t))
+		t = append(t, nil)
+	}
+	rt.seq++
+	e.h = Handle(uint64(rt.seq)<<32 | uint64(i+1))
+	t[i] = e
+	rt.table.Store(&t)
+	return nil
+}
+
+// remove takes h out of the table, so that new lookups fail at once.
+func (rt *Runtime) remove(h Handle) *entry {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	e := rt.lookup(h)
+	if e == nil {
+		return nil
+	}
+	t := slices.Clone(*rt.table.Load())
+	t[h.index()] = nil
+	rt.free = append(rt.free, h.index())
+	rt.table.Store(&t)
+	return e
+}
+
+// Call calls method on the module behind h with args and returns the
+// module's output in a new slice. It is CallAppend(nil, ...).
+func (rt *Runtime) Call(h Handle, method string, args []byte) ([]byte, error) {
+	return rt.CallAppend(nil, h, method, args)
+}
+
+// CallAppend calls method on the module behind h with args and appends the
+// module's output to dst, returning the extended slice (dst unchanged on
+// error). It does not allocate when dst has room for the output.
+//
+// The method name reaches the module as its FNV-1a id (abi.MethodID). For
+// an ABI-1 module the output is the bytes its memlink_call wrote before the
+// first NUL (all of the buffer if there is none); for an ABI-2 module it is
+// exactly the bytes memlink_call_v2 reported. A non-zero return code is a
+// *CallError; a module that writes past its buffer is marked corrupted and
+// fails with ErrModuleCorrupted from then on.
+//
+// Calls are safe from any number of goroutines, and never run on a module
+// that has been unloaded: a call racing with Unload either completes before
+// the library is closed or fails with ErrUnknownHandle. A call racing with
+// Reload runs on the old or the new version, never fails because of it.
+//
+// args must not be modified while the call runs. The module may read it
+// directly; it is not copied.
+func (rt *Runtime) CallAppend(dst []byte, h Handle, method string, args []byte) ([]byte, error) {
+	e := rt.lookup(h)
+	if e == nil {
+		return dst, rt.unknown(h)
+	}
+	for {
+		in := e.cur.Load()
+		if in != nil {
+			if li, ok := in.gate.Enter(); ok {
+				out, err := in.call(li, dst, method, args)
+				in.gate.Exit(li)
+				return out, err
+			}
+		}
+		if err := e.await(in); err != nil {
+			return dst, fmt.Errorf("memlink: handle %d: %w", h, err)
+		}
+	}
+}
+
+// Unload stops new calls on h at once (they fail with ErrUnknownHandle),
+// waits for calls in flight to finish, calls memlink_shutdown and closes the
+// library. If calls are still running after the drain timeout
+// (WithDrainTimeout), Unload returns ErrDrainTimeout and the library is
+// closed when the last of them returns.
+func (rt *Runtime) Unload(h Handle) error {
+	e := rt.remove(h)
+	if e == nil {
+		return rt.unknown(h)
+	}
+	rt.stats.unloads.Add(1)
+	return e.unload(rt.opts.drainTimeout)
+}
+
+// Usage reports the call count, arena use, calls in flight and reload
+// generation of the module behind h, or false for an unknown handle.
+func (rt *Runtime) Usage(h Handle) (Usage, bool) {
+	e := rt.lookup(h)
+	if e == nil {
+		return Usage{}, false
+	}
+	return e.usage(), true
+}
+
+// Handles returns the handles of the loaded modules, in load order.
+func (rt *Runtime) Handles() []Handle {
+	t := *rt.table.Load()
+	hs := make([]Handle, 0, len(t))
+	for _, e := range t {
+		if e != nil {
+			hs = append(hs, e.h)
+		}
+	}
+	slices.SortFunc(hs, func(a, b Handle) int { return int(a>>32) - int(b>>32) })
+	return hs
+}
+
+// Path returns the file the module behind h was loaded from (the current
+// version's, after a reload), or false for an unknown handle.
+func (rt *Runtime) Path(h Handle) (string, bool) {
+	e := rt.lookup(h)
+	if e == nil {
+		return "", false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.live[len(e.live)-1].path, true
+}
+
+// Close unloads every module and makes the runtime refuse further use with
+// ErrClosed. It is idempotent and safe to call concurrently: only the first
+// call does the work; later calls return nil at once.
+func (rt *Runtime) Close() error {
+	if !rt.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	rt.mu.Lock()
+	t := *rt.table.Load()
+	empty := []*entry{}
+	rt.table.Store(&empty)
+	rt.free = nil
+	rt.mu.Unlock()
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(t))
+	for i, e := range t {
+		if e == nil {
+			continue
+		}
+		rt.stats.unloads.Add(1)
+		wg.Go(func() { errs[i] = e.unload(rt.opts.drainTimeout) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// DirError reports the files of a LoadDir call that did not load.
+type DirError struct {
+	// Dir is the directory that was scanned.
+	Dir string
+	// Files maps each file that failed to its error.
+	Files map[string]error
+}
+
+func (e *DirError) Error() string {
+	names := make([]string, 0, len(e.Files))
+	for n := range e.Files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "memlink: %d module(s) in %s failed to load", len(names), e.Dir)
+	for _, n := range names {
+		fmt.Fprintf(&b, "\n\t%s: %v", n, e.Files[n])
+	}
+	return b.String()
+}
+
+// Unwrap returns the errors of the individual files.
+func (e *DirError) Unwrap() []error {
+	errs := make([]error, 0, len(e.Files))
+	for _, err := range e.Files {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// LoadDir loads every file in dir whose name ends in this platform's
+// shared-library extension (".so", ".dylib" or ".dll"), in name order, with
+// opts for each. It returns the handles of the modules that loaded, keyed by
+// file name, and a *DirError listing those that did not (or nil).
+func (rt *Runtime) LoadDir(dir string, opts ...LoadOption) (map[string]Handle, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("memlink: load dir: %w", err)
+	}
+	loaded := make(map[string]Handle)
+	var failed map[string]error
+	for _, de := range ents {
+		if de.IsDir() || filepath.Ext(de.Name()) != abi.LibraryExt {
+			continue
+		}
+		ref, err := ParseRef(filepath.Join(dir, de.Name()))
+		if err == nil {
+			var h Handle
+			if h, err = rt.Load(ref, opts...); err == nil {
+				loaded[de.Name()] = h
+				continue
+			}
+		}
+		if failed == nil {
+			failed = make(map[string]error)
+		}
+		failed[de.Name()] = err
+	}
+	if failed != nil {
+		return loaded, &DirError{Dir: dir, Files: failed}
+	}
+	return loaded, nil
+}
+
+// entry is the runtime's record of one handle. It survives reloads; the
+// instance it points to changes.
+type entry struct {
+	h    Handle
+	name string // module label: file base name without extension
+	cur  atomic.Pointer[instance]
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced whenever cur or gone changes
+	gone    bool
+	live    []*instance // instances not yet shut down, the current one last
+	base    totals      // counters of instances already shut down
+	reloads uint64
+	config  []byte
+
+	reloadMu sync.Mutex // serialises reloads of this handle
+}
+
+func newEntry(in *instance, lo loadOptions) *entry {
+	e := &entry{
+		name:    moduleName(in.path),
+		changed: make(chan struct{}),
+		live:    []*instance{in},
+		config:  lo.config,
+	}
+	e.cur.Store(in)
+	return e
+}
+
+// moduleName is the file's base name without its extension.
+func moduleName(path string) string {
+	b := filepath.Base(path)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// await is the slow path of a call that could not enter in: it returns
+// ErrUnknownHandle when the handle is gone, waits while a stateful reload
+// holds calls, and returns nil when the caller should try again.
+func (e *entry) await(in *instance) error {
+	e.mu.Lock()
+	if e.gone {
+		e.mu.Unlock()
+		return ErrUnknownHandle
+	}
+	if e.cur.Load() != in || in == nil || !in.gate.Closed() {
+		e.mu.Unlock()
+		return nil
+	}
+	ch := e.changed
+	e.mu.Unlock()
+	<-ch
+	return nil
+}
+
+// signal wakes callers waiting in await. e.mu must be held.
+func (e *entry) signal() {
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+// unload marks the entry gone, drains every live instance and shuts them
+// down.
+func (e *entry) unload(timeout time.Duration) error {
+	e.reloadMu.Lock() // let a reload in progress finish first
+	defer e.reloadMu.Unlock()
+	e.mu.Lock()
+	e.gone = true
+	e.cur.Store(nil)
+	live := slices.Clone(e.live)
+	for _, in := range live {
+		in.gate.Close()
+	}
+	e.signal()
+	e.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	for _, in := range live {
+		if err := e.retire(ctx, in); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// retire waits for in to drain and shuts it down. If ctx ends first it
+// returns ErrDrainTimeout and finishes the job in the background, when the
+// last call returns.
+func (e *entry) retire(ctx context.Context, in *instance) error {
+	if err := in.gate.Drain(ctx); err != nil {
+		go func() {
+			in.gate.Drain(context.Background())
+			e.finish(in)
+		}()
+		return fmt.Errorf("memlink: %s: %d call(s) still running: %w", in.file, in.gate.InFlight(), ErrDrainTimeout)
+	}
+	return e.finish(in)
+}
+
+// finish shuts a drained instance down and folds its counters into the
+// entry's totals.
+func (e *entry) finish(in *instance) error {
+	err := in.shutdown()
+	e.mu.Lock()
+	t := in.totals()
+	e.base.add(&t)
+	e.live = slices.DeleteFunc(e.live, func(x *instance) bool { return x == in })
+	e.mu.Unlock()
+	return err
+}
+
+// snapshot sums the counters of the entry across all its instances.
+func (e *entry) snapshot() (t totals, inFlight int, cur *instance, reloads uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t = e.base
+	for _, in := range e.live {
+		it := in.totals()
+		t.add(&it)
+		inFlight += in.gate.InFlight()
+	}
+	if n := len(e.live); n > 0 {
+		cur = e.live[n-1]
+	}
+	return t, inFlight, cur, e.reloads
+}
+
+func (e *entry) usage() Usage {
+	t, inFlight, cur, reloads := e.snapshot()
+	u := Usage{CallCount: t.calls, InFlight: inFlight, Reloads: reloads}
+	if cur != nil {
+		u.Generation = cur.gen
+		u.ArenaBytes = cur.mem.Used()
+		if c := cur.mem.Capacity(); c > 0 {
+			u.ArenaUsage = float64(u.ArenaBytes) / float64(c)
+		}
+	}
+	return u
+}

@@ -1,0 +1,126 @@
+package memlink
+
+import (
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// loadErrorReasons are the values LoadErrorReason returns, in a fixed order.
+var loadErrorReasons = []string{"not_found", "invalid_module", "missing_symbol", "abi_version", "init_failed", "other"}
+
+// LoadErrorReasons lists every value LoadErrorReason can return.
+func LoadErrorReasons() []string { return slices.Clone(loadErrorReasons) }
+
+type runtimeCounters struct {
+	loads, unloads atomic.Uint64
+	loadErrs       [6]atomic.Uint64 // indexed like loadErrorReasons
+	loadDur        counters         // only hist and sumNanos are used
+}
+
+func (c *runtimeCounters) loadErr(err error) {
+	r := LoadErrorReason(err)
+	c.loadErrs[slices.Index(loadErrorReasons, r)].Add(1)
+}
+
+// Histogram is a snapshot of a duration histogram with cumulative-free
+// buckets: Counts[i] counts observations no greater than Bounds[i] (and
+// greater than the previous bound); the last element of Counts counts those
+// above every bound.
+type Histogram struct {
+	// Bounds are the upper bounds of the buckets, in seconds.
+	Bounds []float64
+	// Counts has len(Bounds)+1 elements.
+	Counts []uint64
+	// Sum is the total of all observations.
+	Sum time.Duration
+}
+
+// Count returns the number of observations.
+func (h Histogram) Count() uint64 {
+	var n uint64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+func histogramOf(t *totals) Histogram {
+	return Histogram{Bounds: CallDurationBuckets, Counts: slices.Clone(t.hist[:]), Sum: time.Duration(t.sumNanos)}
+}
+
+// Stats is a snapshot of a runtime's counters, for metrics collectors.
+type Stats struct {
+	// Loaded is the number of modules loaded now.
+	Loaded int
+	// Loads and Unloads count successful loads and unloads since New.
+	Loads, Unloads uint64
+	// LoadErrors counts failed loads by LoadErrorReason.
+	LoadErrors map[string]uint64
+	// LoadDuration is the histogram of load durations (every load is timed).
+	LoadDuration Histogram
+	// Modules has one element per loaded module, in load order.
+	Modules []ModuleStats
+}
+
+// ModuleStats is a snapshot of one loaded module's counters.
+type ModuleStats struct {
+	Handle Handle
+	// Name is the module's file base name without extension ("echo" for
+	// "/opt/echo.so"). Two loaded modules can share a name; Handle tells
+	// them apart.
+	Name string
+	// Path is the file the current version was loaded from.
+	Path string
+	// Calls counts calls, across reloads.
+	Calls uint64
+	// CodeErrors counts calls that returned a non-zero code other than -5;
+	// Panics those that returned -5; Corruptions those that overran their
+	// output buffer or lied about its length.
+	CodeErrors, Panics, Corruptions uint64
+	// InFlight counts the calls running now.
+	InFlight int
+	// Generation is the current version's generation (1 after Load).
+	Generation uint64
+	// Reloads counts successful reloads.
+	Reloads uint64
+	// ArenaBytes is the off-heap memory set aside for call buffers.
+	ArenaBytes int
+	// Latency is the histogram of sampled call durations (see
+	// WithLatencySampling).
+	Latency Histogram
+}
+
+// Stats takes a snapshot of the runtime's counters. It reads atomics and
+// takes each module's own lock briefly; it never blocks calls.
+func (rt *Runtime) Stats() Stats {
+	s := Stats{
+		Loads:      rt.stats.loads.Load(),
+		Unloads:    rt.stats.unloads.Load(),
+		LoadErrors: make(map[string]uint64, len(loadErrorReasons)),
+	}
+	for i, r := range loadErrorReasons {
+		s.LoadErrors[r] = rt.stats.loadErrs[i].Load()
+	}
+	var lt totals
+	rt.stats.loadDur.addTo(&lt)
+	s.LoadDuration = histogramOf(&lt)
+	for _, h := range rt.Handles() {
+		e := rt.lookup(h)
+		if e == nil {
+			continue
+		}
+		t, inFlight, cur, reloads := e.snapshot()
+		ms := ModuleStats{
+			Handle: h, Name: e.name, Calls: t.calls,
+			CodeErrors: t.errs[errKindCode], Panics: t.errs[errKindPanicked], Corruptions: t.errs[errKindCorrupted],
+			InFlight: inFlight, Reloads: reloads, Latency: histogramOf(&t),
+		}
+		if cur != nil {
+			ms.Path, ms.Generation, ms.ArenaBytes = cur.path, cur.gen, cur.mem.Used()
+		}
+		s.Modules = append(s.Modules, ms)
+	}
+	s.Loaded = len(s.Modules)
+	return s
+}

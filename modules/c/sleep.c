@@ -1,0 +1,82 @@
+/*
+ * sleep: an ABI-1 module with a slow method, for testing timeouts and
+ * concurrency.
+ *
+ * Method "sleep": args is a decimal number of milliseconds (args_len bytes,
+ * not NUL-terminated). The module sleeps that long, then writes "slept"
+ * (NUL-terminated). Malformed args return MEMLINK_ERR_INVALID_ARGS.
+ * Any other method echoes its args like the echo module.
+ */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 199309L
+#endif
+
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <errno.h>
+#include <time.h>
+#endif
+
+#include "memlink.h"
+
+/* sleep_ms blocks the calling thread for ms milliseconds. */
+static void sleep_ms(uint64_t ms) {
+#ifdef _WIN32
+    while (ms > 0) {
+        DWORD step = ms > 0x7fffffffu ? 0x7fffffffu : (DWORD)ms;
+        Sleep(step);
+        ms -= step;
+    }
+#else
+    struct timespec req;
+    req.tv_sec = (time_t)(ms / 1000u);
+    req.tv_nsec = (long)(ms % 1000u) * 1000000L;
+    while (nanosleep(&req, &req) != 0 && errno == EINTR) {
+        /* resume with the time that was left */
+    }
+#endif
+}
+
+MEMLINK_EXPORT int memlink_init(const unsigned char *config,
+                                unsigned long config_len) {
+    (void)config;
+    (void)config_len;
+    return MEMLINK_OK;
+}
+
+MEMLINK_EXPORT int memlink_call(unsigned int method_id,
+                                const unsigned char *args,
+                                unsigned long args_len,
+                                unsigned char *output) {
+    if (output == NULL || (args_len > 0 && args == NULL)) {
+        return MEMLINK_ERR_INVALID_ARGS;
+    }
+    if (method_id != memlink_method_id("sleep")) {
+        if (args_len > 0) {
+            memcpy(output, args, (size_t)args_len);
+        }
+        return MEMLINK_OK;
+    }
+    uint64_t ms = 0;
+    if (args_len == 0) {
+        return MEMLINK_ERR_INVALID_ARGS;
+    }
+    for (unsigned long i = 0; i < args_len; i++) {
+        if (args[i] < '0' || args[i] > '9') {
+            return MEMLINK_ERR_INVALID_ARGS;
+        }
+        /* Cap at about 11 days: plenty for a test, no overflow. */
+        if (ms > 1000000000u) {
+            return MEMLINK_ERR_INVALID_ARGS;
+        }
+        ms = ms * 10u + (uint64_t)(args[i] - '0');
+    }
+    sleep_ms(ms);
+    memcpy(output, "slept", 6);
+    return MEMLINK_OK;
+}
+
+MEMLINK_EXPORT int memlink_shutdown(void) { return MEMLINK_OK; }

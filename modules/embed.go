@@ -1,0 +1,78 @@
+package modules
+
+import (
+	"embed"
+	"slices"
+)
+
+// Source holds the module sources: every c/*.c file and the c/memlink.h
+// header, at those paths.
+//
+//go:embed c/*.c c/*.h
+var Source embed.FS
+
+// SourceDir is the directory of [Source] that holds the C files.
+const SourceDir = "c"
+
+// Header is the file name of the ABI header inside [SourceDir].
+const Header = "memlink.h"
+
+// Module describes one shared library to build from [Source].
+type Module struct {
+	// Name is the module's name and the base of its file name, such as
+	// "echo" for echo.so, echo.dylib or echo.dll.
+	Name string
+	// Source is the C file inside SourceDir that the module is built from.
+	Source string
+	// Defines are preprocessor definitions, each "NAME" or "NAME=VALUE",
+	// passed to the compiler as -D flags.
+	Defines []string
+	// Doc is a one-line description.
+	Doc string
+}
+
+// SourcePath returns the path of the module's C file inside [Source].
+func (m Module) SourcePath() string {
+	return SourceDir + "/" + m.Source
+}
+
+var all = []Module{
+	{Name: "echo", Source: "echo.c", Doc: "ABI 1: returns its arguments unchanged, without a NUL"},
+	{Name: "math", Source: "math.c", Doc: `ABI 1: adds "a,b" and returns the decimal sum`},
+	{Name: "string", Source: "string.c", Doc: "ABI 1: returns its arguments with ASCII letters uppercased"},
+	{Name: "crypto", Source: "crypto.c", Doc: "ABI 1: returns the FNV-1a 32 hash of its arguments as 8 hex digits"},
+	{Name: "counter", Source: "counter.c", Doc: `ABI 1 with state: "increment", "get" and "add" on a 64-bit counter`},
+	{Name: "counter_badrestore", Source: "counter.c", Defines: []string{"COUNTER_FAIL_RESTORE"}, Doc: "counter whose memlink_deserialize_state always fails"},
+	{Name: "version_v1", Source: "version.c", Defines: []string{"MODULE_VERSION=1"}, Doc: `ABI 1: every method returns "v1"`},
+	{Name: "version_v2", Source: "version.c", Defines: []string{"MODULE_VERSION=2"}, Doc: `ABI 1: every method returns "v2"`},
+	{Name: "binary", Source: "binary.c", Doc: "ABI 2: binary echo, sized output, error messages and a lying result length"},
+	{Name: "abi99", Source: "abi99.c", Doc: "valid ABI-1 exports, but memlink_abi_version returns 99"},
+	{Name: "initfail", Source: "initfail.c", Doc: "memlink_init returns 42"},
+	{Name: "missing", Source: "missing.c", Doc: "exports memlink_init and memlink_shutdown but no memlink_call"},
+	{Name: "errors", Source: "errors.c", Doc: "ABI 1: each method returns a chosen result code"},
+	{Name: "sleep", Source: "sleep.c", Doc: `ABI 1: "sleep" waits the given milliseconds; other methods echo`},
+	{Name: "overflow", Source: "overflow.c", Doc: "ABI 1: writes N bytes of 'A' (default 4160), past the 4096-byte buffer"},
+	{Name: "configured", Source: "configured.c", Doc: `ABI 1: "config" returns the configuration passed to memlink_init`},
+}
+
+// All returns every module to build, in a fixed order. The result is a
+// fresh copy that the caller may modify.
+func All() []Module {
+	out := make([]Module, len(all))
+	for i, m := range all {
+		m.Defines = slices.Clone(m.Defines)
+		out[i] = m
+	}
+	return out
+}
+
+// Lookup returns the module called name, and whether there is one.
+func Lookup(name string) (Module, bool) {
+	for _, m := range all {
+		if m.Name == name {
+			m.Defines = slices.Clone(m.Defines)
+			return m, true
+		}
+	}
+	return Module{}, false
+}
