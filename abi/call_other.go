@@ -14,10 +14,7 @@ func callRaw(uintptr) uintptr { return internalCode }
 
 func callBytes(uintptr, []byte) uintptr { return internalCode }
 
-func call4(uintptr, uintptr, unsafe.Pointer, uintptr, unsafe.Pointer) uintptr {
-	return internalCode
-}
+func invoke(f *Frame, n int) { f.ret = internalCode }
 
-func call6(uintptr, uintptr, unsafe.Pointer, uintptr, unsafe.Pointer, uintptr, unsafe.Pointer) uintptr {
-	return internalCode
-}
+// CallPath names how calls reach C on this platform: none here.
+const CallPath = "none"

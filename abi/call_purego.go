@@ -21,12 +21,8 @@ func callBytes(fn uintptr, b []byte) uintptr {
 	return r
 }
 
-func call4(fn, a1 uintptr, p2 unsafe.Pointer, a3 uintptr, p4 unsafe.Pointer) uintptr {
-	r, _, _ := purego.SyscallN(fn, a1, uintptr(p2), a3, uintptr(p4))
-	return r
-}
-
-func call6(fn, a1 uintptr, p2 unsafe.Pointer, a3 uintptr, p4 unsafe.Pointer, a5 uintptr, p6 unsafe.Pointer) uintptr {
-	r, _, _ := purego.SyscallN(fn, a1, uintptr(p2), a3, uintptr(p4), a5, uintptr(p6))
-	return r
+// invokeGeneric makes the call in f through purego.SyscallN, on f's own
+// argument array so that nothing is allocated.
+func invokeGeneric(f *Frame, n int) {
+	f.ret, _, _ = purego.SyscallN(f.fn, f.a[:n]...)
 }

@@ -100,16 +100,21 @@ func (m *Module) DeserializeState(buf []byte) int32 {
 	return int32(callBytes(m.deserialize, buf))
 }
 
-// Call calls memlink_call (ABI 1). out must point to memory that stays put
-// and is large enough for whatever the module writes; the module is not
-// told its size.
-func (m *Module) Call(id uint32, args []byte, out unsafe.Pointer) int32 {
-	return int32(call4(m.call, uintptr(id), unsafe.Pointer(unsafe.SliceData(args)), uintptr(len(args)), out))
+// Call calls memlink_call (ABI 1) through f. out must point to memory that
+// stays put and is large enough for whatever the module writes; the module
+// is not told its size.
+func (m *Module) Call(f *Frame, id uint32, args []byte, out unsafe.Pointer) int32 {
+	f.set4(m.call, uintptr(id), unsafe.Pointer(unsafe.SliceData(args)), uintptr(len(args)), out)
+	invoke(f, 4)
+	return f.result()
 }
 
-// CallV2 calls memlink_call_v2 (ABI 2) with an output buffer of outCap
-// bytes at out; the module stores the output length (or the size it needs)
-// at outLen.
-func (m *Module) CallV2(id uint32, args []byte, out unsafe.Pointer, outCap uintptr, outLen unsafe.Pointer) int32 {
-	return int32(call6(m.callV2, uintptr(id), unsafe.Pointer(unsafe.SliceData(args)), uintptr(len(args)), out, outCap, outLen))
+// CallV2 calls memlink_call_v2 (ABI 2) through f with an output buffer of
+// outCap bytes at out; the module stores the output length (or the size it
+// needs) at outLen, which must not be Go memory.
+func (m *Module) CallV2(f *Frame, id uint32, args []byte, out unsafe.Pointer, outCap uintptr, outLen unsafe.Pointer) int32 {
+	f.set4(m.callV2, uintptr(id), unsafe.Pointer(unsafe.SliceData(args)), uintptr(len(args)), out)
+	f.a[4], f.a[5] = outCap, uintptr(outLen)
+	invoke(f, 6)
+	return f.result()
 }

@@ -46,11 +46,11 @@ var bucketNanos = func() []int64 {
 	return ns
 }()
 
-// counters are the statistics of the calls made through one lane. A lane's
-// owner updates them with a plain load and store (it is the only writer);
-// shared counters (the overflow lane) use atomic adds.
+// counters are the error and latency statistics of the calls made through
+// one lane. A lane's owner updates them with a plain load and store (it is
+// the only writer); shared counters (the overflow lane) use atomic adds.
+// The gate counts the calls themselves.
 type counters struct {
-	calls    atomic.Uint64
 	errs     [numErrKinds]atomic.Uint64
 	hist     [numBuckets + 1]atomic.Uint64
 	sumNanos atomic.Uint64
@@ -76,7 +76,6 @@ func (c *counters) observe(d time.Duration, shared bool) {
 
 // addTo accumulates c into the plain totals t.
 func (c *counters) addTo(t *totals) {
-	t.calls += c.calls.Load()
 	for i := range c.errs {
 		t.errs[i] += c.errs[i].Load()
 	}
@@ -110,6 +109,7 @@ type laneBody struct {
 	out    unsafe.Pointer // output buffer, outCap bytes, canary after it
 	outLen unsafe.Pointer // a uintptr cell for memlink_call_v2's out_len
 	c      *counters      // own, or the instance's shared overflow counters
+	frame  abi.Frame      // the C call's argument block, reused
 	shared bool
 	armed  bool   // canary written
 	tick   uint32 // calls since the last latency sample
@@ -258,9 +258,9 @@ func (in *instance) shutdown() error {
 	return errors.Join(err, in.release())
 }
 
-// totals sums the counters of every lane.
+// totals sums the counters of every lane. Calls are counted by the gate.
 func (in *instance) totals() totals {
-	var t totals
+	t := totals{calls: in.gate.Calls()}
 	for i := range in.lanes {
 		in.lanes[i].own.addTo(&t)
 	}
@@ -315,7 +315,6 @@ func (in *instance) call(laneIndex int, dst []byte, method string, args []byte) 
 	if sample {
 		l.c.observe(time.Since(start), l.shared)
 	}
-	bump(&l.c.calls, l.shared, 1)
 	if spare != nil && !in.corrupted.Load() {
 		in.spare.Put(spare)
 	}
@@ -323,7 +322,7 @@ func (in *instance) call(laneIndex int, dst []byte, method string, args []byte) 
 }
 
 func (in *instance) callV1(l *lane, dst []byte, method string, id uint32, args []byte) ([]byte, error) {
-	rc := in.mod.Call(id, args, l.out)
+	rc := in.mod.Call(&l.frame, id, args, l.out)
 	if !in.canaryIntact(l.out) {
 		return dst, in.corrupt(l, method, fmt.Sprintf("wrote past its %d-byte output buffer", in.outCap))
 	}
@@ -348,7 +347,7 @@ func (in *instance) callV1(l *lane, dst []byte, method string, id uint32, args [
 func (in *instance) callV2(l *lane, dst []byte, method string, id uint32, args []byte) ([]byte, error) {
 	outLen := (*uintptr)(l.outLen)
 	*outLen = 0
-	rc := in.mod.CallV2(id, args, l.out, uintptr(in.outCap), l.outLen)
+	rc := in.mod.CallV2(&l.frame, id, args, l.out, uintptr(in.outCap), l.outLen)
 	if !in.canaryIntact(l.out) {
 		return dst, in.corrupt(l, method, fmt.Sprintf("wrote past its %d-byte output buffer", in.outCap))
 	}
@@ -379,7 +378,7 @@ func (in *instance) callV2Large(l *lane, dst []byte, method string, id uint32, a
 	tail := dst[base : base+int(need)]
 	outLen := (*uintptr)(l.outLen)
 	*outLen = 0
-	rc := in.mod.CallV2(id, args, unsafe.Pointer(&tail[0]), need, l.outLen)
+	rc := in.mod.CallV2(&l.frame, id, args, unsafe.Pointer(&tail[0]), need, l.outLen)
 	n := *outLen
 	if rc == 0 {
 		if n > need {
