@@ -42,7 +42,10 @@ const (
 // Close and Enter form a Dekker pair on sequentially consistent atomics:
 // Enter takes a lane and then reads the gate's state, Close writes the state
 // and [Gate.Drain] then reads the lanes, so a call is either refused or seen
-// by Drain; it can never run unseen after Drain returns.
+// by Drain; it can never run unseen after Drain returns. Exit frees its
+// lane with a release store, which is enough for Drain to see the lane free
+// only after the call's work is done; a wake-up it might miss is caught by
+// Drain's periodic re-check.
 type Gate struct {
 	lanes    []lane
 	mask     uint32
@@ -103,7 +106,7 @@ func (g *Gate) Exit(laneIndex int) {
 		g.overflow.Add(-1)
 	} else {
 		l := &g.lanes[laneIndex]
-		l.seq.Store(l.seq.Load() + 1) // only the lane's owner writes it
+		releaseLane(&l.seq, l.seq.Load()+1) // only the lane's owner writes it
 	}
 	if g.state.Load() != gateOpen {
 		select {

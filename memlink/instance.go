@@ -113,6 +113,10 @@ type laneBody struct {
 	shared bool
 	armed  bool   // canary written
 	tick   uint32 // calls since the last latency sample
+
+	lastName *byte // data of the method name of the lane's last call
+	lastLen  int
+	lastID   uint32
 	own    counters
 }
 
@@ -305,7 +309,13 @@ func (in *instance) call(laneIndex int, dst []byte, method string, args []byte) 
 	if sample {
 		start = time.Now()
 	}
-	id := abi.MethodID(method)
+	// Callers nearly always pass the same string (a literal) again: reuse
+	// its id when the string is the very same one as last time on this lane.
+	id := l.lastID
+	if unsafe.StringData(method) != l.lastName || len(method) != l.lastLen {
+		id = abi.MethodID(method)
+		l.lastName, l.lastLen, l.lastID = unsafe.StringData(method), len(method), id
+	}
 	var err error
 	if in.mod.Version >= abi.Version2 {
 		dst, err = in.callV2(l, dst, method, id, args)

@@ -383,7 +383,7 @@ type entry struct {
 	gone    bool
 	live    []*instance // instances not yet shut down, the current one last
 	base    totals      // counters of instances already shut down
-	reloads uint64
+	reloads [len(reloadResults)]uint64
 	config  []byte
 
 	reloadMu sync.Mutex // serialises reloads of this handle
@@ -483,25 +483,34 @@ func (e *entry) finish(in *instance) error {
 	return err
 }
 
+// entrySnapshot is a consistent view of an entry's counters.
+type entrySnapshot struct {
+	totals   totals
+	inFlight int
+	cur      *instance // nil once unloaded
+	reloads  [len(reloadResults)]uint64
+}
+
 // snapshot sums the counters of the entry across all its instances.
-func (e *entry) snapshot() (t totals, inFlight int, cur *instance, reloads uint64) {
+func (e *entry) snapshot() entrySnapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	t = e.base
+	s := entrySnapshot{totals: e.base, reloads: e.reloads}
 	for _, in := range e.live {
 		it := in.totals()
-		t.add(&it)
-		inFlight += in.gate.InFlight()
+		s.totals.add(&it)
+		s.inFlight += in.gate.InFlight()
 	}
 	if n := len(e.live); n > 0 {
-		cur = e.live[n-1]
+		s.cur = e.live[n-1]
 	}
-	return t, inFlight, cur, e.reloads
+	return s
 }
 
 func (e *entry) usage() Usage {
-	t, inFlight, cur, reloads := e.snapshot()
-	u := Usage{CallCount: t.calls, InFlight: inFlight, Reloads: reloads}
+	s := e.snapshot()
+	cur := s.cur
+	u := Usage{CallCount: s.totals.calls, InFlight: s.inFlight, Reloads: s.reloads[0]}
 	if cur != nil {
 		u.Generation = cur.gen
 		u.ArenaBytes = cur.mem.Used()

@@ -2,6 +2,8 @@ package memlink
 
 import (
 	"slices"
+
+	"github.com/memlink/memlink-go/hotreload"
 	"sync/atomic"
 	"time"
 )
@@ -12,10 +14,14 @@ var loadErrorReasons = []string{"not_found", "invalid_module", "missing_symbol",
 // LoadErrorReasons lists every value LoadErrorReason can return.
 func LoadErrorReasons() []string { return slices.Clone(loadErrorReasons) }
 
+// reloadResults are the possible reload results, in a fixed order.
+var reloadResults = [...]hotreload.Result{hotreload.ResultOK, hotreload.ResultRolledBack, hotreload.ResultDrainTimeout}
+
 type runtimeCounters struct {
 	loads, unloads atomic.Uint64
 	loadErrs       [6]atomic.Uint64 // indexed like loadErrorReasons
 	loadDur        counters         // only hist and sumNanos are used
+	reloadDur      counters         // only hist and sumNanos are used
 }
 
 func (c *runtimeCounters) loadErr(err error) {
@@ -59,6 +65,9 @@ type Stats struct {
 	LoadErrors map[string]uint64
 	// LoadDuration is the histogram of load durations (every load is timed).
 	LoadDuration Histogram
+	// ReloadDuration is the histogram of reload durations (every reload is
+	// timed, whatever its result).
+	ReloadDuration Histogram
 	// Modules has one element per loaded module, in load order.
 	Modules []ModuleStats
 }
@@ -82,8 +91,9 @@ type ModuleStats struct {
 	InFlight int
 	// Generation is the current version's generation (1 after Load).
 	Generation uint64
-	// Reloads counts successful reloads.
-	Reloads uint64
+	// Reloads counts reloads by result: "ok", "rolled_back" and
+	// "drain_timeout" (hotreload.Result values). Every key is present.
+	Reloads map[string]uint64
 	// ArenaBytes is the off-heap memory set aside for call buffers.
 	ArenaBytes int
 	// Latency is the histogram of sampled call durations (see
@@ -105,18 +115,26 @@ func (rt *Runtime) Stats() Stats {
 	var lt totals
 	rt.stats.loadDur.addTo(&lt)
 	s.LoadDuration = histogramOf(&lt)
+	var rt2 totals
+	rt.stats.reloadDur.addTo(&rt2)
+	s.ReloadDuration = histogramOf(&rt2)
 	for _, h := range rt.Handles() {
 		e := rt.lookup(h)
 		if e == nil {
 			continue
 		}
-		t, inFlight, cur, reloads := e.snapshot()
+		snap := e.snapshot()
+		t := &snap.totals
 		ms := ModuleStats{
 			Handle: h, Name: e.name, Calls: t.calls,
 			CodeErrors: t.errs[errKindCode], Panics: t.errs[errKindPanicked], Corruptions: t.errs[errKindCorrupted],
-			InFlight: inFlight, Reloads: reloads, Latency: histogramOf(&t),
+			InFlight: snap.inFlight, Latency: histogramOf(t),
+			Reloads: make(map[string]uint64, len(reloadResults)),
 		}
-		if cur != nil {
+		for i, r := range reloadResults {
+			ms.Reloads[string(r)] = snap.reloads[i]
+		}
+		if cur := snap.cur; cur != nil {
 			ms.Path, ms.Generation, ms.ArenaBytes = cur.path, cur.gen, cur.mem.Used()
 		}
 		s.Modules = append(s.Modules, ms)
