@@ -117,7 +117,7 @@ type laneBody struct {
 	lastName *byte // data of the method name of the lane's last call
 	lastLen  int
 	lastID   uint32
-	own    counters
+	own      counters
 }
 
 // lane pads laneBody to a multiple of 128 bytes so two lanes never share a
