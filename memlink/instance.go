@@ -344,14 +344,42 @@ func (in *instance) callV1(l *lane, dst []byte, method string, id uint32, args [
 	res := buf[:n]
 	if rc != 0 {
 		msg := string(res)
-		clear(res)
+		scrub(buf, n, len(args))
 		return dst, in.codeErr(l, method, rc, msg)
 	}
 	dst = append(dst, res...)
-	// Leave the buffer zeroed for the next call, at a cost in proportion to
-	// what this call wrote.
-	clear(res)
+	scrub(buf, n, len(args))
 	return dst, nil
+}
+
+// scrubWindow is how far past the output scrub looks for stray bytes.
+const scrubWindow = 64
+
+// scrub leaves an ABI-1 output buffer zeroed for the next call, whose output
+// ends at the first NUL, at a cost in proportion to what this call wrote:
+// the output (n bytes), or as many bytes as the input had (an echo writes
+// its input without a terminator), and, if anything non-zero lies in the
+// next scrubWindow bytes (a module that wrote past its own terminator), the
+// whole buffer.
+func scrub(buf []byte, n, argsLen int) {
+	end := min(max(n, argsLen), len(buf))
+	clear(buf[:end])
+	if !allZero(buf[end:min(end+scrubWindow, len(buf))]) {
+		clear(buf[end:])
+	}
+}
+
+// allZero reports whether b holds only zero bytes, eight at a time.
+func allZero(b []byte) bool {
+	var acc uint64
+	for len(b) >= 8 {
+		acc |= binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	for _, c := range b {
+		acc |= uint64(c)
+	}
+	return acc == 0
 }
 
 func (in *instance) callV2(l *lane, dst []byte, method string, id uint32, args []byte) ([]byte, error) {

@@ -188,3 +188,18 @@ func copyFile(dst, src string) (err error) {
 	_, err = io.Copy(out, in)
 	return err
 }
+
+// Shared returns the path of module name built for the host, shared by
+// every caller in this process (or taken from MEMLINK_TEST_MODULES). It is
+// for Example functions, which have no testing.TB; tests use Path, whose
+// private copies keep one test's module state away from another's.
+func Shared(name string) (string, error) {
+	if prebuilt := os.Getenv(EnvModules); prebuilt != "" {
+		p := filepath.Join(prebuilt, modbuild.HostTarget().FileName(name))
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("modtest: module %q: %s=%s: %w", name, EnvModules, prebuilt, err)
+		}
+		return p, nil
+	}
+	return compiled(name)
+}

@@ -1,0 +1,130 @@
+package abi
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/memlink/memlink-go/internal/modtest"
+)
+
+func TestMain(m *testing.M) { modtest.Main(m) }
+
+func TestCheckFileAcceptsHostModule(t *testing.T) {
+	img, err := CheckFile(modtest.Path(t, "echo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Format != HostFormat() || !img.Shared || len(img.Archs) != 1 || img.Archs[0] != runtime.GOARCH {
+		t.Fatalf("image = %+v", img)
+	}
+	if img.MinSize <= 0 {
+		t.Fatalf("MinSize = %d", img.MinSize)
+	}
+}
+
+func TestCheckFileRejects(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good, err := os.ReadFile(modtest.Path(t, "echo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := make([]byte, 512)
+	copy(pe, "MZ")
+	binary.LittleEndian.PutUint32(pe[0x3c:], 0x80)
+	copy(pe[0x80:], "PE\x00\x00")
+	binary.LittleEndian.PutUint16(pe[0x84:], 0x8664)
+	binary.LittleEndian.PutUint16(pe[0x80+22:], 0x2000)
+
+	cases := []struct {
+		name, path, mention string
+	}{
+		{"empty", write("empty.so", nil), "not a shared library"},
+		{"text", write("text.so", []byte("hello\n")), "not a shared library"},
+		{"truncated", write("trunc.so", good[:len(good)/2]), "truncated"},
+		{"header only", write("hdr.so", good[:64]), "truncated"},
+		{"directory", dir, "not a regular file"},
+	}
+	if runtime.GOOS != "windows" {
+		cases = append(cases, struct{ name, path, mention string }{"windows dll", write("x.dll", pe), "PE file"})
+	}
+	for _, c := range cases {
+		_, err := CheckFile(c.path)
+		if !errors.Is(err, ErrInvalidModule) || !strings.Contains(err.Error(), c.mention) {
+			t.Errorf("%s: CheckFile = %v; want ErrInvalidModule mentioning %q", c.name, err, c.mention)
+		}
+	}
+	if _, err := CheckFile(filepath.Join(dir, "absent.so")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestInspectFormats(t *testing.T) {
+	elf := make([]byte, 64)
+	copy(elf, "\x7fELF\x02\x01\x01")
+	binary.LittleEndian.PutUint16(elf[16:], 3)
+	binary.LittleEndian.PutUint16(elf[18:], 183)
+	img, err := Inspect(elf)
+	if err != nil || img.Format != FormatELF || img.Archs[0] != "arm64" || !img.Shared {
+		t.Fatalf("ELF arm64: %+v, %v", img, err)
+	}
+	macho := make([]byte, 32)
+	copy(macho, "\xcf\xfa\xed\xfe")
+	binary.LittleEndian.PutUint32(macho[4:], 0x0100000c)
+	binary.LittleEndian.PutUint32(macho[12:], 6)
+	img, err = Inspect(macho)
+	if err != nil || img.Format != FormatMachO || img.Archs[0] != "arm64" || !img.Shared {
+		t.Fatalf("Mach-O arm64: %+v, %v", img, err)
+	}
+	fat := make([]byte, 48)
+	copy(fat, "\xca\xfe\xba\xbe")
+	binary.BigEndian.PutUint32(fat[4:], 2)
+	binary.BigEndian.PutUint32(fat[8:], 0x01000007)
+	binary.BigEndian.PutUint32(fat[28:], 0x0100000c)
+	img, err = Inspect(fat)
+	if err != nil || len(img.Archs) != 2 || img.Archs[0] != "amd64" || img.Archs[1] != "arm64" {
+		t.Fatalf("universal: %+v, %v", img, err)
+	}
+	// A Java class file shares the universal magic.
+	class := []byte("\xca\xfe\xba\xbe\x00\x00\x00\x41")
+	if _, err := Inspect(class); err == nil {
+		t.Fatal("Java class file accepted")
+	}
+	if err := (Image{Format: HostFormat(), Archs: []string{"sparc64"}, Shared: true}).Check(); err == nil ||
+		!strings.Contains(err.Error(), "sparc64") || !strings.Contains(err.Error(), runtime.GOARCH) {
+		t.Fatalf("arch mismatch error = %v", err)
+	}
+}
+
+// FuzzInspect feeds arbitrary bytes to the header parser: it must never
+// panic, and whatever it accepts must be self-consistent.
+func FuzzInspect(f *testing.F) {
+	if b, err := os.ReadFile(modtest.Path(f, "echo")); err == nil {
+		f.Add(b[:min(len(b), HeaderSize)])
+	}
+	f.Add([]byte("\x7fELF\x01\x01\x01"))
+	f.Add([]byte("\xcf\xfa\xed\xfe\x07\x00\x00\x01"))
+	f.Add([]byte("\xca\xfe\xba\xbe\x00\x00\x00\x01"))
+	f.Add([]byte("MZ"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		img, err := Inspect(b)
+		if err != nil {
+			return
+		}
+		if img.Format == FormatUnknown || len(img.Archs) == 0 || img.MinSize < 0 {
+			t.Fatalf("accepted %x as %+v", b, img)
+		}
+		_ = img.Check()
+	})
+}
