@@ -18,6 +18,9 @@ func TestMethodIDMatchesFNV1a(t *testing.T) {
 	if got := MethodID(""); got != 0x811c9dc5 {
 		t.Errorf("MethodID(\"\") = %#x, want 0x811c9dc5", got)
 	}
+	if got := MethodID("process"); got != 0x9ce94d7a { // quoted in docs/abi.md
+		t.Errorf("MethodID(\"process\") = %#x, want 0x9ce94d7a", got)
+	}
 	if got := MethodID("a"); got != 0xe40c292c {
 		t.Errorf("MethodID(\"a\") = %#x, want 0xe40c292c", got)
 	}
