@@ -67,11 +67,11 @@ func BenchmarkCall(b *testing.B) {
 func BenchmarkRawSyscallN(b *testing.B) {
 	for _, m := range benchModules {
 		p := modtest.Path(b, m.module)
-		lib, err := purego.Dlopen(p, purego.RTLD_NOW|purego.RTLD_LOCAL)
+		lib, err := rawOpen(p)
 		if err != nil {
 			b.Fatal(err)
 		}
-		fn, err := purego.Dlsym(lib, m.sym)
+		fn, err := rawSym(lib, m.sym)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func BenchmarkRawSyscallN(b *testing.B) {
 				}
 			})
 		}
-		purego.Dlclose(lib)
+		rawClose(lib)
 	}
 }
 
@@ -170,16 +170,16 @@ func BenchmarkLoadUnload(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			lib, err := purego.Dlopen(p, purego.RTLD_NOW|purego.RTLD_LOCAL)
+			lib, err := rawOpen(p)
 			if err != nil {
 				b.Fatal(err)
 			}
 			for _, s := range []string{abi.SymInit, abi.SymCall, abi.SymShutdown} {
-				if _, err := purego.Dlsym(lib, s); err != nil {
+				if _, err := rawSym(lib, s); err != nil {
 					b.Fatal(err)
 				}
 			}
-			purego.Dlclose(lib)
+			rawClose(lib)
 		}
 	})
 }

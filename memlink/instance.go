@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -139,14 +140,16 @@ const canarySize = 16
 // exports, its gate and its call buffers. A handle points to one instance at
 // a time; hot reload swaps it.
 type instance struct {
-	path  string // file opened
-	file  string // base name, for messages
-	gen   uint64
-	lib   *abi.Library
-	mod   *abi.Module
-	gate  *hotreload.Gate
-	mem   *arena.Arena
-	lanes []lane
+	path    string // file opened
+	origin  string // file the private copy was made from ("" when not a copy)
+	private bool   // path is a private copy, removed when the instance closes
+	file    string // base name, for messages
+	gen     uint64
+	lib     *abi.Library
+	mod     *abi.Module
+	gate    *hotreload.Gate
+	mem     *arena.Arena
+	lanes   []lane
 
 	outCap      int
 	maxOutput   int
@@ -248,6 +251,11 @@ func (in *instance) release() error {
 	err := in.lib.Close()
 	if in.mem != nil {
 		err = errors.Join(err, in.mem.Close())
+	}
+	if in.private {
+		if rerr := os.Remove(in.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
 	}
 	return err
 }
@@ -448,4 +456,13 @@ func (in *instance) corrupt(l *lane, method, what string) error {
 
 func (in *instance) corruptErr(method, what string) error {
 	return fmt.Errorf("%w: %s: method %q: %s; reload or unload the module", ErrModuleCorrupted, in.file, method, what)
+}
+
+// source is the file the instance was loaded from: the original of a
+// private copy.
+func (in *instance) source() string {
+	if in.origin != "" {
+		return in.origin
+	}
+	return in.path
 }

@@ -66,6 +66,9 @@ type Runtime struct {
 
 	closed atomic.Bool
 	stats  runtimeCounters
+
+	privMu  sync.Mutex
+	privDir string // private copies of reloaded modules; removed by Close
 }
 
 // New returns a runtime with the given options.
@@ -76,6 +79,7 @@ func New(opts ...Option) *Runtime {
 	}
 	empty := []*entry{}
 	rt.table.Store(&empty)
+	removeStalePrivateDirs()
 	return rt
 }
 
@@ -276,7 +280,7 @@ func (rt *Runtime) Path(h Handle) (string, bool) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.live[len(e.live)-1].path, true
+	return e.live[len(e.live)-1].source(), true
 }
 
 // Close unloads every module and makes the runtime refuse further use with
@@ -303,6 +307,16 @@ func (rt *Runtime) Close() error {
 		wg.Go(func() { errs[i] = e.unload(rt.opts.drainTimeout) })
 	}
 	wg.Wait()
+	rt.privMu.Lock()
+	if rt.privDir != "" {
+		// Copies still in use by a library that has not drained yet are
+		// removed when it closes; on Linux and macOS removing the directory
+		// now is harmless to a mapped library.
+		if err := os.RemoveAll(rt.privDir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	rt.privMu.Unlock()
 	return errors.Join(errs...)
 }
 

@@ -135,7 +135,7 @@ func (rt *Runtime) Stats() Stats {
 			ms.Reloads[string(r)] = snap.reloads[i]
 		}
 		if cur := snap.cur; cur != nil {
-			ms.Path, ms.Generation, ms.ArenaBytes = cur.path, cur.gen, cur.mem.Used()
+			ms.Path, ms.Generation, ms.ArenaBytes = cur.source(), cur.gen, cur.mem.Used()
 		}
 		s.Modules = append(s.Modules, ms)
 	}

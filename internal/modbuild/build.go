@@ -62,9 +62,45 @@ func Compile(ctx context.Context, cc string, t Target, m modules.Module, outPath
 	return err
 }
 
-// header returns the embedded ABI header.
+// headers returns the embedded C headers (memlink.h and the modules'
+// shared helpers), keyed by file name.
+func headers() (map[string][]byte, error) {
+	names, err := fs.Glob(modules.Source, path.Join(modules.SourceDir, "*.h"))
+	if err != nil {
+		return nil, err
+	}
+	hs := make(map[string][]byte, len(names))
+	for _, n := range names {
+		b, err := fs.ReadFile(modules.Source, n)
+		if err != nil {
+			return nil, err
+		}
+		hs[path.Base(n)] = b
+	}
+	if _, ok := hs[modules.Header]; !ok {
+		return nil, fmt.Errorf("embedded sources lack %s", modules.Header)
+	}
+	return hs, nil
+}
+
+// header returns every embedded header, names and contents in name order,
+// as one byte string: what the cache key covers.
 func header() ([]byte, error) {
-	return fs.ReadFile(modules.Source, path.Join(modules.SourceDir, modules.Header))
+	hs, err := headers()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(hs))
+	for n := range hs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b bytes.Buffer
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s\x00%d\x00", n, len(hs[n]))
+		b.Write(hs[n])
+	}
+	return b.Bytes(), nil
 }
 
 // compileFlags returns the compiler arguments that come before -o.
@@ -90,7 +126,7 @@ func compileSource(ctx context.Context, cc string, t Target, name, srcName strin
 	if srcName != filepath.Base(srcName) || !strings.HasSuffix(srcName, ".c") {
 		return "", fmt.Errorf("modbuild: bad source file name %q", srcName)
 	}
-	hdr, err := header()
+	hdrs, err := headers()
 	if err != nil {
 		return "", fmt.Errorf("modbuild: %w", err)
 	}
@@ -103,8 +139,10 @@ func compileSource(ctx context.Context, cc string, t Target, name, srcName strin
 		return "", fmt.Errorf("modbuild: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	if err := os.WriteFile(filepath.Join(tmp, modules.Header), hdr, 0o644); err != nil {
-		return "", fmt.Errorf("modbuild: %w", err)
+	for name, b := range hdrs {
+		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
+			return "", fmt.Errorf("modbuild: %w", err)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(tmp, srcName), src, 0o644); err != nil {
 		return "", fmt.Errorf("modbuild: %w", err)

@@ -5,6 +5,9 @@
  *   "increment"  add 1, write the new value
  *   "get"        write the value
  *   "add"        add the decimal number in args, write the new value
+ *   "sleep"      sleep the decimal number of milliseconds in args, then
+ *                write the value (a slow call, for drain tests)
+ * The counter is updated atomically, so concurrent calls lose no update.
  * Values are written as NUL-terminated decimal strings; any other method
  * returns MEMLINK_ERR_UNKNOWN_METHOD.
  *
@@ -15,7 +18,12 @@
  * -DCOUNTER_FAIL_RESTORE, memlink_deserialize_state always fails with
  * MEMLINK_ERR_INTERNAL, which lets a host test its reload rollback.
  */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 199309L /* nanosleep, for sleep_ms.h */
+#endif
+
 #include "memlink.h"
+#include "sleep_ms.h"
 
 static uint64_t counter;
 
@@ -67,7 +75,7 @@ static void write_u64(uint64_t v, unsigned char *out) {
 
 MEMLINK_EXPORT int memlink_init(const unsigned char *config,
                                 unsigned long config_len) {
-    counter = 0;
+    __atomic_store_n(&counter, 0, __ATOMIC_SEQ_CST);
     if (config_len == 0) {
         return MEMLINK_OK;
     }
@@ -78,7 +86,7 @@ MEMLINK_EXPORT int memlink_init(const unsigned char *config,
     if (parse_u64(config, (size_t)config_len, &start) != 0) {
         return MEMLINK_ERR_INVALID_ARGS;
     }
-    counter = start;
+    __atomic_store_n(&counter, start, __ATOMIC_SEQ_CST);
     return MEMLINK_OK;
 }
 
@@ -89,21 +97,29 @@ MEMLINK_EXPORT int memlink_call(unsigned int method_id,
     if (output == NULL) {
         return MEMLINK_ERR_INVALID_ARGS;
     }
+    uint64_t value;
     if (method_id == memlink_method_id("increment")) {
-        counter++;
+        value = __atomic_add_fetch(&counter, 1, __ATOMIC_SEQ_CST);
     } else if (method_id == memlink_method_id("get")) {
-        /* nothing to change */
+        value = __atomic_load_n(&counter, __ATOMIC_SEQ_CST);
     } else if (method_id == memlink_method_id("add")) {
         uint64_t delta;
         if (args == NULL ||
             parse_u64(args, (size_t)args_len, &delta) != 0) {
             return MEMLINK_ERR_INVALID_ARGS;
         }
-        counter += delta;
+        value = __atomic_add_fetch(&counter, delta, __ATOMIC_SEQ_CST);
+    } else if (method_id == memlink_method_id("sleep")) {
+        uint64_t ms;
+        if (args == NULL || parse_u64(args, (size_t)args_len, &ms) != 0) {
+            return MEMLINK_ERR_INVALID_ARGS;
+        }
+        sleep_ms(ms);
+        value = __atomic_load_n(&counter, __ATOMIC_SEQ_CST);
     } else {
         return MEMLINK_ERR_UNKNOWN_METHOD;
     }
-    write_u64(counter, output);
+    write_u64(value, output);
     return MEMLINK_OK;
 }
 

@@ -13,32 +13,8 @@
 
 #include <string.h>
 
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <errno.h>
-#include <time.h>
-#endif
-
 #include "memlink.h"
-
-/* sleep_ms blocks the calling thread for ms milliseconds. */
-static void sleep_ms(uint64_t ms) {
-#ifdef _WIN32
-    while (ms > 0) {
-        DWORD step = ms > 0x7fffffffu ? 0x7fffffffu : (DWORD)ms;
-        Sleep(step);
-        ms -= step;
-    }
-#else
-    struct timespec req;
-    req.tv_sec = (time_t)(ms / 1000u);
-    req.tv_nsec = (long)(ms % 1000u) * 1000000L;
-    while (nanosleep(&req, &req) != 0 && errno == EINTR) {
-        /* resume with the time that was left */
-    }
-#endif
-}
+#include "sleep_ms.h"
 
 MEMLINK_EXPORT int memlink_init(const unsigned char *config,
                                 unsigned long config_len) {

@@ -1,0 +1,15 @@
+//go:build darwin || freebsd || linux || netbsd
+
+package memlink_test
+
+import "github.com/ebitengine/purego"
+
+// The raw loader calls the benchmarks compare with, without any runtime.
+
+func rawOpen(path string) (uintptr, error) {
+	return purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
+}
+
+func rawSym(lib uintptr, name string) (uintptr, error) { return purego.Dlsym(lib, name) }
+
+func rawClose(lib uintptr) error { return purego.Dlclose(lib) }

@@ -1,0 +1,312 @@
+package memlink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/hotreload"
+)
+
+// maxStateBytes bounds the state a module may ask to carry across a reload.
+const maxStateBytes = 1 << 30
+
+// Reload replaces the module behind h with the one ref names, without
+// downtime and without changing h: after Reload returns nil, every new call
+// on h runs the new version, and no caller ever sees an error caused by the
+// reload itself.
+//
+// The new version is always loaded from a private copy of the file, so
+// rebuilding a module in place and reloading it from the same path loads the
+// new code (the dynamic loader would otherwise hand back the image it already
+// has open). The copy is deleted when that version is closed. It is
+// initialised with opts, or with the configuration h was loaded with when no
+// option is given.
+//
+// With cfg.PreserveState false, the handle switches as soon as the new
+// version is initialised; calls already running finish in the old version,
+// which is shut down and closed when its last call returns. If that takes
+// longer than cfg.DrainTimeout, Reload returns an error wrapping
+// ErrDrainTimeout with the new version active and the old one closed later.
+//
+// With cfg.PreserveState true, no update may be lost: new calls are held
+// (not refused) while calls in the old version drain, its state is
+// serialised with memlink_serialize_state and restored into the new version
+// with memlink_deserialize_state, then the handle switches and the held
+// calls run on the new version.
+//
+// Any failure before the switch rolls back: the old version keeps serving
+// as if nothing happened, and the error says why (a *LoadError for a new
+// version that fails to resolve, validate, load or initialise;
+// hotreload.ErrStateUnsupported when either version lacks the state
+// exports; hotreload.ErrStateTransfer when serialising or restoring fails;
+// ErrDrainTimeout when a stateful drain times out).
+//
+// Reloads of one handle are serialised. Unload waits for a reload in
+// progress to finish.
+func (rt *Runtime) Reload(h Handle, ref Ref, cfg hotreload.Config, opts ...LoadOption) (hotreload.Report, error) {
+	start := time.Now()
+	e := rt.lookup(h)
+	if e == nil {
+		return hotreload.Report{}, rt.unknown(h)
+	}
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	rep, err := rt.reload(e, ref, cfg, opts)
+	rep.Duration = time.Since(start)
+	rt.stats.reloadDur.observe(rep.Duration, true)
+	if rep.Result != "" {
+		e.mu.Lock()
+		e.reloads[slicesIndex(rep.Result)]++
+		e.mu.Unlock()
+	}
+	return rep, err
+}
+
+func slicesIndex(r hotreload.Result) int {
+	for i, x := range reloadResults {
+		if x == r {
+			return i
+		}
+	}
+	return 0
+}
+
+// ReloadFile is Reload with a path, for hotreload.Watch.
+func (rt *Runtime) ReloadFile(h Handle, path string, cfg hotreload.Config) (hotreload.Report, error) {
+	ref, err := ParseRef(path)
+	if err != nil {
+		return hotreload.Report{}, err
+	}
+	return rt.Reload(h, ref, cfg)
+}
+
+func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOption) (hotreload.Report, error) {
+	e.mu.Lock()
+	gone := e.gone
+	old := e.cur.Load()
+	e.mu.Unlock()
+	if gone || old == nil {
+		return hotreload.Report{}, fmt.Errorf("memlink: handle %d: %w", e.h, ErrUnknownHandle)
+	}
+	rep := hotreload.Report{Generation: old.gen, Result: hotreload.ResultRolledBack}
+	lo := loadOptions{config: e.config}
+	for _, o := range opts {
+		o(&lo)
+	}
+	rolledBack := func(err error) error {
+		return fmt.Errorf("memlink: reload handle %d (%s): rolled back, generation %d keeps serving: %w",
+			e.h, e.name, old.gen, err)
+	}
+
+	path, err := rt.opts.resolver.Resolve(ref)
+	if err != nil {
+		return rep, rolledBack(&LoadError{Ref: ref.String(), Err: err})
+	}
+	if _, err := abi.CheckFile(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			err = fmt.Errorf("%w: no file at %s", ErrNotFound, path)
+		}
+		return rep, rolledBack(&LoadError{Ref: ref.String(), Path: path, Err: err})
+	}
+	private, err := rt.privateCopy(path, old.gen+1)
+	if err != nil {
+		return rep, rolledBack(&LoadError{Ref: ref.String(), Path: path, Err: err})
+	}
+	next, err := openInstance(&rt.opts, private, lo.config, old.gen+1)
+	if err != nil {
+		os.Remove(private)
+		return rep, rolledBack(&LoadError{Ref: ref.String(), Path: path, Err: err})
+	}
+	next.private, next.origin, next.file = true, path, filepath.Base(path)
+
+	if cfg.PreserveState {
+		return rt.swapStateful(e, old, next, cfg, rep, rolledBack)
+	}
+
+	// Stateless: switch first, drain after.
+	e.mu.Lock()
+	e.live = append(e.live, next)
+	e.cur.Store(next)
+	old.gate.Close()
+	e.signal()
+	e.mu.Unlock()
+	rep.Generation, rep.Drained, rep.Result = next.gen, old.gate.InFlight(), hotreload.ResultOK
+
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout())
+	defer cancel()
+	if err := e.retire(ctx, old); err != nil {
+		if errors.Is(err, ErrDrainTimeout) {
+			rep.Result = hotreload.ResultDrainTimeout
+			return rep, fmt.Errorf("memlink: reload handle %d (%s): generation %d is active; %w", e.h, e.name, next.gen, err)
+		}
+		// The old version was shut down but complained; the reload itself
+		// succeeded.
+		return rep, nil
+	}
+	return rep, nil
+}
+
+// swapStateful holds new calls, drains the old version, carries its state
+// into next and switches, or rolls back on any failure.
+func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Config, rep hotreload.Report,
+	rolledBack func(error) error) (hotreload.Report, error) {
+	discard := func() {
+		next.gate.Close()
+		next.shutdown()
+	}
+	if !old.mod.HasState() || !next.mod.HasState() {
+		discard()
+		which := old.file
+		if old.mod.HasState() {
+			which = next.origin
+		}
+		return rep, rolledBack(fmt.Errorf("%w: %s", hotreload.ErrStateUnsupported, which))
+	}
+	// Hold: callers that find the old gate closed wait in await until the
+	// handle switches or the gate reopens.
+	e.mu.Lock()
+	old.gate.Close()
+	e.mu.Unlock()
+	reopen := func() {
+		e.mu.Lock()
+		old.gate.Open()
+		e.signal()
+		e.mu.Unlock()
+	}
+	rep.Drained = old.gate.InFlight()
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout())
+	defer cancel()
+	if err := old.gate.Drain(ctx); err != nil {
+		reopen()
+		discard()
+		rep.Result = hotreload.ResultDrainTimeout
+		return rep, rolledBack(fmt.Errorf("%d call(s) still running after %v: %w", old.gate.InFlight(), cfg.Timeout(), ErrDrainTimeout))
+	}
+	size := old.mod.StateSize()
+	if size > maxStateBytes {
+		reopen()
+		discard()
+		return rep, rolledBack(fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, old.file, size))
+	}
+	state := make([]byte, size)
+	if rc := old.mod.SerializeState(state); rc != 0 {
+		reopen()
+		discard()
+		return rep, rolledBack(fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, old.file, rc))
+	}
+	if rc := next.mod.DeserializeState(state); rc != 0 {
+		reopen()
+		discard()
+		return rep, rolledBack(fmt.Errorf("%w: %s: memlink_deserialize_state returned %d", hotreload.ErrStateTransfer, next.origin, rc))
+	}
+	e.mu.Lock()
+	e.live = append(e.live, next)
+	e.cur.Store(next)
+	e.signal()
+	e.mu.Unlock()
+	e.finish(old)
+	rep.Generation, rep.StateBytes, rep.Result = next.gen, len(state), hotreload.ResultOK
+	return rep, nil
+}
+
+// privateDir returns the runtime's directory for private module copies,
+// creating it on first use.
+func (rt *Runtime) privateDir() (string, error) {
+	rt.privMu.Lock()
+	defer rt.privMu.Unlock()
+	if rt.privDir == "" {
+		d, err := os.MkdirTemp("", privateDirPrefix+strconv.Itoa(os.Getpid())+"-")
+		if err != nil {
+			return "", fmt.Errorf("memlink: private module directory: %w", err)
+		}
+		rt.privDir = d
+	}
+	return rt.privDir, nil
+}
+
+// privateDirPrefix starts the names of the private copy directories, so
+// that stale ones left by a crashed process can be recognised.
+const privateDirPrefix = "memlink-go-"
+
+var privSeq struct {
+	sync.Mutex
+	n uint64
+}
+
+// privateCopy copies the module at path into the runtime's private
+// directory under a name no other version uses.
+func (rt *Runtime) privateCopy(path string, gen uint64) (string, error) {
+	dir, err := rt.privateDir()
+	if err != nil {
+		return "", err
+	}
+	privSeq.Lock()
+	privSeq.n++
+	n := privSeq.n
+	privSeq.Unlock()
+	base := moduleName(path)
+	dst := filepath.Join(dir, fmt.Sprintf("%s.g%d.%d%s", base, gen, n, filepath.Ext(path)))
+	if err := copyFile(dst, path); err != nil {
+		return "", fmt.Errorf("%w: copying %s: %v", ErrInvalidModule, path, err)
+	}
+	return dst, nil
+}
+
+func copyFile(dst, src string) (err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o500)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(dst)
+		}
+	}()
+	_, err = io.Copy(out, in)
+	return err
+}
+
+var staleOnce sync.Once
+
+// removeStalePrivateDirs deletes private copy directories left in the
+// temporary directory by processes that no longer exist (a host that
+// crashed cannot clean up after itself). It runs once per process.
+func removeStalePrivateDirs() {
+	staleOnce.Do(func() {
+		tmp := os.TempDir()
+		ents, err := os.ReadDir(tmp)
+		if err != nil {
+			return
+		}
+		for _, de := range ents {
+			name := de.Name()
+			if !de.IsDir() || !strings.HasPrefix(name, privateDirPrefix) {
+				continue
+			}
+			rest := strings.TrimPrefix(name, privateDirPrefix)
+			pidText, _, ok := strings.Cut(rest, "-")
+			pid, err := strconv.Atoi(pidText)
+			if !ok || err != nil || pid <= 0 || pid == os.Getpid() || !processGone(pid) {
+				continue
+			}
+			os.RemoveAll(filepath.Join(tmp, name))
+		}
+	})
+}
