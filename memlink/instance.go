@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -29,23 +28,32 @@ const (
 )
 
 // numBuckets is the number of finite buckets of the call-duration
-// histogram; CallDurationBuckets lists their bounds.
+// duration histogram (calls, loads, reloads); Histogram.Bounds lists them.
 const numBuckets = 13
 
-// CallDurationBuckets are the upper bounds, in seconds, of the sampled
-// call-duration histogram (ModuleStats.Latency).
-var CallDurationBuckets = []float64{
+// callBuckets are the upper bounds, in seconds, of the sampled
+// call-duration histogram (ModuleStats.Latency): 100ns times powers of 4.
+var callBuckets = [numBuckets]float64{
 	100e-9, 400e-9, 1.6e-6, 6.4e-6, 25.6e-6, 102.4e-6, 409.6e-6,
 	1.6384e-3, 6.5536e-3, 26.2144e-3, 104.8576e-3, 419.4304e-3, 1.6777216,
 }
 
-var bucketNanos = func() []int64 {
-	ns := make([]int64, len(CallDurationBuckets))
-	for i, b := range CallDurationBuckets {
+// lifecycleBuckets are the upper bounds, in seconds, of the load and reload
+// duration histograms, which take from tens of microseconds to a drain
+// timeout.
+var lifecycleBuckets = [numBuckets]float64{
+	100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 1, 10, 60,
+}
+
+var callBucketNanos, lifecycleBucketNanos = nanos(&callBuckets), nanos(&lifecycleBuckets)
+
+func nanos(bounds *[numBuckets]float64) *[numBuckets]int64 {
+	var ns [numBuckets]int64
+	for i, b := range bounds {
 		ns[i] = int64(b * 1e9)
 	}
-	return ns
-}()
+	return &ns
+}
 
 // counters are the error and latency statistics of the calls made through
 // one lane. A lane's owner updates them with a plain load and store (it is
@@ -65,10 +73,10 @@ func bump(c *atomic.Uint64, shared bool, n uint64) {
 	c.Store(c.Load() + n)
 }
 
-func (c *counters) observe(d time.Duration, shared bool) {
+func (c *counters) observe(d time.Duration, shared bool, bounds *[numBuckets]int64) {
 	ns := int64(d)
 	i := 0
-	for i < len(bucketNanos) && ns > bucketNanos[i] {
+	for i < len(bounds) && ns > bounds[i] {
 		i++
 	}
 	bump(&c.hist[i], shared, 1)
@@ -253,9 +261,7 @@ func (in *instance) release() error {
 		err = errors.Join(err, in.mem.Close())
 	}
 	if in.private {
-		if rerr := os.Remove(in.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			err = errors.Join(err, rerr)
-		}
+		err = errors.Join(err, removePrivateCopy(in.path))
 	}
 	return err
 }
@@ -291,6 +297,7 @@ func (in *instance) canaryIntact(out unsafe.Pointer) bool {
 // no allocations unless dst must grow.
 func (in *instance) call(laneIndex int, dst []byte, method string, args []byte) ([]byte, error) {
 	if in.corrupted.Load() {
+		in.spareStats.errs[errKindCorrupted].Add(1) // quarantined calls count as corrupted
 		return dst, in.corruptErr(method, "an earlier call")
 	}
 	var l *lane
@@ -331,7 +338,7 @@ func (in *instance) call(laneIndex int, dst []byte, method string, args []byte) 
 		dst, err = in.callV1(l, dst, method, id, args)
 	}
 	if sample {
-		l.c.observe(time.Since(start), l.shared)
+		l.c.observe(time.Since(start), l.shared, callBucketNanos)
 	}
 	if spare != nil && !in.corrupted.Load() {
 		in.spare.Put(spare)
@@ -415,7 +422,7 @@ func (in *instance) callV2(l *lane, dst []byte, method string, id uint32, args [
 // straight into dst's grown tail.
 func (in *instance) callV2Large(l *lane, dst []byte, method string, id uint32, args []byte, need uintptr) ([]byte, error) {
 	if need > uintptr(in.maxOutput) {
-		bump(&l.c.errs[errKindCode], l.shared, 1)
+		// The host refuses here, not the module: no module error is counted.
 		return dst, fmt.Errorf("%w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
 			ErrOutputTooLarge, in.file, method, need, in.maxOutput)
 	}

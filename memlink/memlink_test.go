@@ -420,8 +420,9 @@ func TestOverflowTripsCanary(t *testing.T) {
 	if _, err := rt.Call(h, "process", []byte("1")); !errors.Is(err, memlink.ErrModuleCorrupted) {
 		t.Fatalf("call after overflow = %v", err)
 	}
-	if st := rt.Stats().Modules[0]; st.Corruptions != 1 {
-		t.Fatalf("corruptions = %d", st.Corruptions)
+	// The overrun and the quarantined call after it both count.
+	if st := rt.Stats().Modules[0]; st.Corruptions != 2 {
+		t.Fatalf("corruptions = %d, want 2", st.Corruptions)
 	}
 	// Unloading a corrupted module still works.
 	if err := rt.Unload(h); err != nil {
@@ -439,40 +440,69 @@ func TestOutputCapacityOption(t *testing.T) {
 	}
 }
 
-func TestSameFileTwiceSharesGlobals(t *testing.T) {
+func TestSameFileTwice(t *testing.T) {
 	p := modtest.Path(t, "counter")
 	rt := memlink.New()
 	defer rt.Close()
-	h1, err := rt.Load(memlink.MustParseRef(p))
-	if err != nil {
-		t.Fatal(err)
+	load := func(opts ...memlink.LoadOption) memlink.Handle {
+		h, err := rt.Load(memlink.MustParseRef(p), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
 	}
-	h2, err := rt.Load(memlink.MustParseRef(p))
-	if err != nil {
-		t.Fatal(err)
+	// By default each load is a private copy: independent globals.
+	a, b := load(), load()
+	call(t, rt, a, "increment", "")
+	if got := call(t, rt, b, "get", ""); got != "0" {
+		t.Fatalf("second default load sees %q, want its own count 0", got)
 	}
-	if h1 == h2 {
+	// In place, the loader shares one image: shared globals.
+	c, d := load(memlink.LoadInPlace()), load(memlink.LoadInPlace())
+	if c == d {
 		t.Fatal("two loads gave one handle")
 	}
-	call(t, rt, h1, "increment", "")
-	call(t, rt, h1, "increment", "")
-	if got := call(t, rt, h2, "get", ""); got != "2" {
-		t.Fatalf("second handle sees %q, want the shared count 2", got)
+	call(t, rt, c, "increment", "")
+	call(t, rt, c, "increment", "")
+	if got := call(t, rt, d, "get", ""); got != "2" {
+		t.Fatalf("second in-place handle sees %q, want the shared count 2", got)
 	}
-	// Private copies do not share.
-	h3, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "counter")))
+	// Unloading one in-place handle leaves the other working.
+	if err := rt.Unload(c); err != nil {
+		t.Fatal(err)
+	}
+	if got := call(t, rt, d, "increment", ""); got != "3" {
+		t.Fatalf("after unloading the first handle: %q", got)
+	}
+	if runtime.GOOS == "linux" {
+		if n := mappings(t, p); n == 0 {
+			t.Fatal("in-place load does not map the file itself")
+		}
+	}
+}
+
+// TestRewriteInPlaceIsHarmless rewrites a loaded module's file in place
+// (truncate and write, as cp does): the running private copy is unaffected.
+func TestRewriteInPlaceIsHarmless(t *testing.T) {
+	p := modtest.Path(t, "version_v1")
+	rt := memlink.New()
+	defer rt.Close()
+	h, err := rt.Load(memlink.MustParseRef(p))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := call(t, rt, h3, "get", ""); got != "0" {
-		t.Fatalf("private copy sees %q, want 0", got)
-	}
-	// Unloading one handle leaves the other working.
-	if err := rt.Unload(h1); err != nil {
+	v2, err := os.ReadFile(modtest.Path(t, "version_v2"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := call(t, rt, h2, "increment", ""); got != "3" {
-		t.Fatalf("after unloading the first handle: %q", got)
+	if err := os.WriteFile(p, v2[:len(v2)/2], 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := call(t, rt, h, "version", ""); got != "v1" {
+		t.Fatalf("after the file was rewritten: %q", got)
+	}
+	if err := rt.Unload(h); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -738,14 +768,22 @@ func TestStats(t *testing.T) {
 	}
 }
 
-// mappings counts the lines of /proc/self/maps that map path.
+// mappings counts the lines of /proc/self/maps that map path or a private
+// copy of it (same file name, in a memlink-go- directory).
 func mappings(t testing.TB, path string) int {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Count(string(b), path)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasSuffix(line, " "+path) ||
+			(strings.Contains(line, "/memlink-go-") && strings.HasSuffix(line, "/"+filepath.Base(path))) {
+			n++
+		}
+	}
+	return n
 }
 
 func totalMappings(t testing.TB) int {

@@ -112,7 +112,8 @@ func WithLatencySampling(n int) Option {
 type LoadOption func(*loadOptions)
 
 type loadOptions struct {
-	config []byte
+	config  []byte
+	inPlace bool
 }
 
 // WithConfig passes config to the module's memlink_init. Default: empty.
@@ -120,4 +121,16 @@ type loadOptions struct {
 func WithConfig(config []byte) LoadOption {
 	c := append([]byte(nil), config...)
 	return func(o *loadOptions) { o.config = c }
+}
+
+// LoadInPlace opens the module file itself instead of a private copy.
+// Default: a private copy. Loading in place saves the copy (a few tens of
+// microseconds), and two handles loaded from one file then share one image
+// and its global variables, with memlink_init and memlink_shutdown run once
+// per handle. The price: the file must never be rewritten in place while
+// loaded (replace it with a rename instead), because the process runs the
+// mapped file and a changed mapping crashes it. Reload always uses a
+// private copy.
+func LoadInPlace() LoadOption {
+	return func(o *loadOptions) { o.inPlace = true }
 }

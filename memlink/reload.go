@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/hotreload"
 )
 
@@ -62,7 +61,7 @@ func (rt *Runtime) Reload(h Handle, ref Ref, cfg hotreload.Config, opts ...LoadO
 	defer e.reloadMu.Unlock()
 	rep, err := rt.reload(e, ref, cfg, opts)
 	rep.Duration = time.Since(start)
-	rt.stats.reloadDur.observe(rep.Duration, true)
+	rt.stats.reloadDur.observe(rep.Duration, true, lifecycleBucketNanos)
 	if rep.Result != "" {
 		e.mu.Lock()
 		e.reloads[slicesIndex(rep.Result)]++
@@ -107,26 +106,10 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 			e.h, e.name, old.gen, err)
 	}
 
-	path, err := rt.opts.resolver.Resolve(ref)
+	next, err := rt.open(ref, lo.config, old.gen+1, true)
 	if err != nil {
-		return rep, rolledBack(&LoadError{Ref: ref.String(), Err: err})
+		return rep, rolledBack(err)
 	}
-	if _, err := abi.CheckFile(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			err = fmt.Errorf("%w: no file at %s", ErrNotFound, path)
-		}
-		return rep, rolledBack(&LoadError{Ref: ref.String(), Path: path, Err: err})
-	}
-	private, err := rt.privateCopy(path, old.gen+1)
-	if err != nil {
-		return rep, rolledBack(&LoadError{Ref: ref.String(), Path: path, Err: err})
-	}
-	next, err := openInstance(&rt.opts, private, lo.config, old.gen+1)
-	if err != nil {
-		os.Remove(private)
-		return rep, rolledBack(&LoadError{Ref: ref.String(), Path: path, Err: err})
-	}
-	next.private, next.origin, next.file = true, path, filepath.Base(path)
 
 	if cfg.PreserveState {
 		return rt.swapStateful(e, old, next, cfg, rep, rolledBack)
@@ -237,28 +220,49 @@ func (rt *Runtime) privateDir() (string, error) {
 // that stale ones left by a crashed process can be recognised.
 const privateDirPrefix = "memlink-go-"
 
-var privSeq struct {
-	sync.Mutex
-	n uint64
-}
-
-// privateCopy copies the module at path into the runtime's private
-// directory under a name no other version uses.
-func (rt *Runtime) privateCopy(path string, gen uint64) (string, error) {
+// privateCopy copies the module at path into a new subdirectory of the
+// runtime's private directory, keeping its file name, so that no two
+// versions ever share a path (the loader shares images by path) and the
+// file's name still reads right in messages.
+func (rt *Runtime) privateCopy(path string) (string, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("%w: no file at %s", ErrNotFound, path)
+	case err != nil:
+		return "", fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
+	case !fi.Mode().IsRegular():
+		return "", fmt.Errorf("%w: %s is not a regular file (%s)", ErrInvalidModule, path, fi.Mode().Type())
+	}
 	dir, err := rt.privateDir()
 	if err != nil {
 		return "", err
 	}
-	privSeq.Lock()
-	privSeq.n++
-	n := privSeq.n
-	privSeq.Unlock()
-	base := moduleName(path)
-	dst := filepath.Join(dir, fmt.Sprintf("%s.g%d.%d%s", base, gen, n, filepath.Ext(path)))
+	sub, err := os.MkdirTemp(dir, "")
+	if err != nil {
+		return "", fmt.Errorf("memlink: private module directory: %w", err)
+	}
+	dst := filepath.Join(sub, filepath.Base(path))
 	if err := copyFile(dst, path); err != nil {
+		os.Remove(sub)
+		if errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("%w: no file at %s", ErrNotFound, path)
+		}
 		return "", fmt.Errorf("%w: copying %s: %v", ErrInvalidModule, path, err)
 	}
 	return dst, nil
+}
+
+// removePrivateCopy deletes a private copy and its subdirectory.
+func removePrivateCopy(path string) error {
+	err := os.Remove(path)
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	if rerr := os.Remove(filepath.Dir(path)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	return err
 }
 
 func copyFile(dst, src string) (err error) {

@@ -1,6 +1,7 @@
 package memlink
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,14 +113,16 @@ func (rt *Runtime) unknown(h Handle) error {
 // ErrNotFound, ErrInvalidModule, ErrMissingSymbol, ErrABIVersion or
 // ErrInitFailed.
 //
-// Loading a file that is already loaded gives a second handle to the same
-// image: the dynamic loader shares a library by path, so the two handles
-// share the module's global variables, and memlink_init runs once per
-// handle. Load a copy of the file to get a private instance.
+// The module is loaded from a private copy of the file (in a directory only
+// this process uses, removed on Unload and Close), and the copy is what is
+// validated and opened, so that the bytes checked are the bytes run and a
+// file rewritten in place while loaded cannot crash the process. Loading
+// one file twice therefore gives two independent instances with their own
+// global variables. LoadInPlace opens the file itself instead.
 func (rt *Runtime) Load(ref Ref, opts ...LoadOption) (Handle, error) {
 	start := time.Now()
 	h, err := rt.load(ref, opts)
-	rt.stats.loadDur.observe(time.Since(start), true)
+	rt.stats.loadDur.observe(time.Since(start), true, lifecycleBucketNanos)
 	if err != nil {
 		rt.stats.loadErr(err)
 		return 0, err
@@ -136,21 +139,43 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 	for _, o := range opts {
 		o(&lo)
 	}
-	path, err := rt.opts.resolver.Resolve(ref)
+	in, err := rt.open(ref, lo.config, 1, !lo.inPlace)
 	if err != nil {
-		return 0, &LoadError{Ref: ref.String(), Err: err}
-	}
-	in, err := openInstance(&rt.opts, path, lo.config, 1)
-	if err != nil {
-		return 0, &LoadError{Ref: ref.String(), Path: path, Err: err}
+		return 0, err
 	}
 	e := newEntry(in, lo)
 	if err := rt.insert(e); err != nil {
 		in.gate.Close()
 		in.shutdown()
-		return 0, &LoadError{Ref: ref.String(), Path: path, Err: err}
+		return 0, &LoadError{Ref: ref.String(), Path: in.source(), Err: err}
 	}
 	return e.h, nil
+}
+
+// open resolves ref and opens the module, from a private copy when private
+// is set. Errors are *LoadError.
+func (rt *Runtime) open(ref Ref, config []byte, gen uint64, private bool) (*instance, error) {
+	path, err := rt.opts.resolver.Resolve(ref)
+	if err != nil {
+		return nil, &LoadError{Ref: ref.String(), Err: err}
+	}
+	target := path
+	if private {
+		if target, err = rt.privateCopy(path); err != nil {
+			return nil, &LoadError{Ref: ref.String(), Path: path, Err: err}
+		}
+	}
+	in, err := openInstance(&rt.opts, target, config, gen)
+	if err != nil {
+		if private {
+			removePrivateCopy(target)
+		}
+		return nil, &LoadError{Ref: ref.String(), Path: path, Err: err}
+	}
+	if private {
+		in.private, in.origin = true, path
+	}
+	return in, nil
 }
 
 func (rt *Runtime) insert(e *entry) error {
@@ -267,7 +292,7 @@ func (rt *Runtime) Handles() []Handle {
 			hs = append(hs, e.h)
 		}
 	}
-	slices.SortFunc(hs, func(a, b Handle) int { return int(a>>32) - int(b>>32) })
+	slices.SortFunc(hs, func(a, b Handle) int { return cmp.Compare(a>>32, b>>32) })
 	return hs
 }
 

@@ -51,9 +51,13 @@ func (h Histogram) Count() uint64 {
 	return n
 }
 
-func histogramOf(t *totals) Histogram {
-	return Histogram{Bounds: CallDurationBuckets, Counts: slices.Clone(t.hist[:]), Sum: time.Duration(t.sumNanos)}
+func histogramOf(t *totals, bounds *[numBuckets]float64) Histogram {
+	return Histogram{Bounds: slices.Clone(bounds[:]), Counts: slices.Clone(t.hist[:]), Sum: time.Duration(t.sumNanos)}
 }
+
+// ReloadResults lists every reload result a ModuleStats.Reloads map has a
+// key for.
+func ReloadResults() []hotreload.Result { return slices.Clone(reloadResults[:]) }
 
 // Stats is a snapshot of a runtime's counters, for metrics collectors.
 type Stats struct {
@@ -63,7 +67,8 @@ type Stats struct {
 	Loads, Unloads uint64
 	// LoadErrors counts failed loads by LoadErrorReason.
 	LoadErrors map[string]uint64
-	// LoadDuration is the histogram of load durations (every load is timed).
+	// LoadDuration is the histogram of load durations (every load is
+	// timed), with bounds from 100µs to 60s.
 	LoadDuration Histogram
 	// ReloadDuration is the histogram of reload durations (every reload is
 	// timed, whatever its result).
@@ -74,10 +79,12 @@ type Stats struct {
 
 // ModuleStats is a snapshot of one loaded module's counters.
 type ModuleStats struct {
+	// Handle is the module's handle.
 	Handle Handle
-	// Name is the module's file base name without extension ("echo" for
-	// "/opt/echo.so"). Two loaded modules can share a name; Handle tells
-	// them apart.
+	// Name is the base name without extension of the file the handle was
+	// first loaded from ("echo" for "/opt/echo.so"); it stays the same
+	// across reloads, so metrics labelled with it stay continuous. Two
+	// loaded modules can share a name; Handle tells them apart.
 	Name string
 	// Path is the file the current version was loaded from.
 	Path string
@@ -97,7 +104,7 @@ type ModuleStats struct {
 	// ArenaBytes is the off-heap memory set aside for call buffers.
 	ArenaBytes int
 	// Latency is the histogram of sampled call durations (see
-	// WithLatencySampling).
+	// WithLatencySampling), with bounds from 100ns to 1.68s.
 	Latency Histogram
 }
 
@@ -114,10 +121,10 @@ func (rt *Runtime) Stats() Stats {
 	}
 	var lt totals
 	rt.stats.loadDur.addTo(&lt)
-	s.LoadDuration = histogramOf(&lt)
+	s.LoadDuration = histogramOf(&lt, &lifecycleBuckets)
 	var rt2 totals
 	rt.stats.reloadDur.addTo(&rt2)
-	s.ReloadDuration = histogramOf(&rt2)
+	s.ReloadDuration = histogramOf(&rt2, &lifecycleBuckets)
 	for _, h := range rt.Handles() {
 		e := rt.lookup(h)
 		if e == nil {
@@ -128,7 +135,7 @@ func (rt *Runtime) Stats() Stats {
 		ms := ModuleStats{
 			Handle: h, Name: e.name, Calls: t.calls,
 			CodeErrors: t.errs[errKindCode], Panics: t.errs[errKindPanicked], Corruptions: t.errs[errKindCorrupted],
-			InFlight: snap.inFlight, Latency: histogramOf(t),
+			InFlight: snap.inFlight, Latency: histogramOf(t, &callBuckets),
 			Reloads: make(map[string]uint64, len(reloadResults)),
 		}
 		for i, r := range reloadResults {

@@ -1,0 +1,186 @@
+package hotreload_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/modtest"
+	"github.com/memlink/memlink-go/memlink"
+)
+
+func TestMain(m *testing.M) { modtest.Main(m) }
+
+// replace puts the contents of src at dst the way a build does: write a
+// temporary file next to it, then rename it over dst.
+func replace(t *testing.T, src []byte, dst string) {
+	t.Helper()
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func version(t *testing.T, rt *memlink.Runtime, h memlink.Handle) string {
+	t.Helper()
+	out, err := rt.Call(h, "version", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func nextEvent(t *testing.T, w *hotreload.Watcher) hotreload.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-w.Events():
+		if !ok {
+			t.Fatal("watcher stopped")
+		}
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reload event within 10s")
+	}
+	panic("unreachable")
+}
+
+func TestWatchReloadsOnChange(t *testing.T) {
+	v1, err := os.ReadFile(modtest.Path(t, "version_v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := os.ReadFile(modtest.Path(t, "version_v2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "business_logic"+filepath.Ext(modtest.Path(t, "echo")))
+	if err := os.WriteFile(p, v1, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rt := memlink.New()
+	defer rt.Close()
+	h, err := rt.Load(memlink.MustParseRef(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var callbacks int
+	w, err := hotreload.Watch(context.Background(), rt, h, p, hotreload.WatchConfig{
+		Interval: 50 * time.Millisecond, Debounce: 30 * time.Millisecond,
+		OnEvent: func(hotreload.Event) { callbacks++ },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+
+	replace(t, v2, p)
+	ev := nextEvent(t, w)
+	if ev.Err != nil || ev.Report.Generation != 2 || ev.Path != p {
+		t.Fatalf("event = %+v", ev)
+	}
+	if got := version(t, rt, h); got != "v2" {
+		t.Fatalf("after the rebuild: %q", got)
+	}
+
+	// A broken file: reported, and the old version keeps serving.
+	replace(t, []byte("half-written garbage"), p)
+	ev = nextEvent(t, w)
+	if !errors.Is(ev.Err, memlink.ErrInvalidModule) || ev.Report.Generation != 2 {
+		t.Fatalf("broken file event = %+v", ev)
+	}
+	if got := version(t, rt, h); got != "v2" {
+		t.Fatalf("after a broken file: %q", got)
+	}
+
+	// Fixed again.
+	replace(t, v1, p)
+	ev = nextEvent(t, w)
+	if ev.Err != nil || ev.Report.Generation != 3 {
+		t.Fatalf("event = %+v", ev)
+	}
+	if got := version(t, rt, h); got != "v1" {
+		t.Fatalf("after the fix: %q", got)
+	}
+	w.Close()
+	if callbacks != 3 {
+		t.Fatalf("OnEvent called %d times, want 3", callbacks)
+	}
+	if _, ok := <-w.Events(); ok {
+		t.Fatal("Events not closed after Close")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+}
+
+func TestWatchDebouncesPartialWrites(t *testing.T) {
+	v1, _ := os.ReadFile(modtest.Path(t, "version_v1"))
+	v2, _ := os.ReadFile(modtest.Path(t, "version_v2"))
+	p := filepath.Join(t.TempDir(), "mod"+filepath.Ext(modtest.Path(t, "echo")))
+	os.WriteFile(p, v1, 0o755)
+	rt := memlink.New()
+	defer rt.Close()
+	h, err := rt.Load(memlink.MustParseRef(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := hotreload.Watch(context.Background(), rt, h, p, hotreload.WatchConfig{
+		Interval: 20 * time.Millisecond, Debounce: 150 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	// Write the new version in place, in slow chunks, as a compiler might.
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(v2); i += len(v2) / 4 {
+		f.Write(v2[i:min(i+len(v2)/4, len(v2))])
+		f.Sync()
+		time.Sleep(40 * time.Millisecond)
+	}
+	f.Close()
+	ev := nextEvent(t, w)
+	if ev.Err != nil {
+		t.Fatalf("reload of a file written in chunks: %v (debounce should wait for the last one)", ev.Err)
+	}
+	if got := version(t, rt, h); got != "v2" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestWatchStopsWithContext(t *testing.T) {
+	p := modtest.Path(t, "version_v1")
+	rt := memlink.New()
+	defer rt.Close()
+	h, err := rt.Load(memlink.MustParseRef(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := hotreload.Watch(ctx, rt, h, p, hotreload.WatchConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case _, ok := <-w.Events():
+		if ok {
+			t.Fatal("unexpected event")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("watcher did not stop when its context was cancelled")
+	}
+	if _, err := hotreload.Watch(context.Background(), rt, h, filepath.Join(t.TempDir(), "absent.so"), hotreload.WatchConfig{}); err == nil {
+		t.Fatal("Watch of a missing file succeeded")
+	}
+}
