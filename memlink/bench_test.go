@@ -148,8 +148,10 @@ func BenchmarkParallel(b *testing.B) {
 	}
 }
 
-// BenchmarkLoadUnload measures a full Load + Unload cycle (validate, open,
-// bind, init, drain, shutdown, close) next to the raw loader cycle.
+// BenchmarkLoadUnload measures a full Load + Unload cycle (validate, copy,
+// open, bind, init, drain, shutdown, close) next to the raw loader cycle:
+// by default (private copy), with a pinned digest (copy and hash), and in
+// place (no copy).
 func BenchmarkLoadUnload(b *testing.B) {
 	p := modtest.Path(b, "echo")
 	b.Run("memlink", func(b *testing.B) {
@@ -159,6 +161,36 @@ func BenchmarkLoadUnload(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			h, err := rt.Load(ref)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := rt.Unload(h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("memlink-pinned", func(b *testing.B) {
+		rt := memlink.New()
+		defer rt.Close()
+		ref := memlink.MustParseRef(p + "#sha256=" + sha256File(b, p))
+		b.ReportAllocs()
+		for b.Loop() {
+			h, err := rt.Load(ref)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := rt.Unload(h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("memlink-inplace", func(b *testing.B) {
+		rt := memlink.New()
+		defer rt.Close()
+		ref := memlink.MustParseRef(p)
+		b.ReportAllocs()
+		for b.Loop() {
+			h, err := rt.Load(ref, memlink.LoadInPlace())
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -46,6 +46,14 @@ var (
 	ErrOutputTooLarge = errors.New("module output too large")
 	// ErrClosed reports use of a Runtime after Close.
 	ErrClosed = errors.New("runtime closed")
+	// ErrDigestMismatch reports a module whose bytes do not hash to the
+	// SHA-256 pinned in its reference, given with WithDigest or recorded in
+	// its registry manifest. Nothing of the file has run. The error is a
+	// *DigestError naming both digests.
+	ErrDigestMismatch = errors.New("module digest mismatch")
+	// ErrInsecureModule reports a module file, or a directory on its path,
+	// that users other than this process's could replace.
+	ErrInsecureModule = errors.New("insecure module file")
 	// ErrDrainTimeout reports that calls were still running when an unload
 	// or reload stopped waiting for them. The library is closed when the
 	// last of them returns, never while one runs.
@@ -113,10 +121,14 @@ func (e *LoadError) Error() string {
 func (e *LoadError) Unwrap() error { return e.Err }
 
 // LoadErrorReason classifies a load error for metrics: "not_found",
-// "invalid_module", "missing_symbol", "abi_version", "init_failed", or
-// "other".
+// "invalid_module", "missing_symbol", "abi_version", "init_failed",
+// "digest_mismatch", "insecure", or "other".
 func LoadErrorReason(err error) string {
 	switch {
+	case errors.Is(err, ErrDigestMismatch):
+		return "digest_mismatch"
+	case errors.Is(err, ErrInsecureModule):
+		return "insecure"
 	case errors.Is(err, ErrNotFound):
 		return "not_found"
 	case errors.Is(err, ErrInvalidModule):
@@ -130,3 +142,19 @@ func LoadErrorReason(err error) string {
 	}
 	return "other"
 }
+
+// DigestError is the error of a module whose bytes do not match their
+// pinned digest. It matches ErrDigestMismatch with errors.Is.
+type DigestError struct {
+	// Path is the file that was read.
+	Path string
+	// Expected and Actual are SHA-256 digests in hex.
+	Expected, Actual string
+}
+
+func (e *DigestError) Error() string {
+	return fmt.Sprintf("%v: %s has sha256 %s, expected %s", ErrDigestMismatch, e.Path, e.Actual, e.Expected)
+}
+
+// Unwrap returns ErrDigestMismatch.
+func (e *DigestError) Unwrap() error { return ErrDigestMismatch }

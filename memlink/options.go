@@ -1,7 +1,9 @@
 package memlink
 
 import (
+	"encoding/hex"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -11,6 +13,8 @@ type Option func(*options)
 
 type options struct {
 	resolver     Resolver
+	registry     *Registry
+	insecure     bool
 	drainTimeout time.Duration
 	outputCap    int
 	maxOutput    int
@@ -43,8 +47,9 @@ const DefaultMaxOutput = 256 << 20
 // WithLatencySampling says otherwise: one call in 64.
 const DefaultLatencySampling = 64
 
-// WithResolver sets how module references become file paths. Default:
-// LocalResolver{} (paths relative to the working directory).
+// WithResolver sets how module references become files. Default:
+// LocalResolver{} (paths relative to the working directory, registry
+// references through WithRegistry or MEMLINK_REGISTRY).
 func WithResolver(r Resolver) Option {
 	if r == nil {
 		panic("memlink: WithResolver(nil)")
@@ -114,6 +119,7 @@ type LoadOption func(*loadOptions)
 type loadOptions struct {
 	config  []byte
 	inPlace bool
+	digest  string
 }
 
 // WithConfig passes config to the module's memlink_init. Default: empty.
@@ -130,7 +136,37 @@ func WithConfig(config []byte) LoadOption {
 // per handle. The price: the file must never be rewritten in place while
 // loaded (replace it with a rename instead), because the process runs the
 // mapped file and a changed mapping crashes it. Reload always uses a
-// private copy.
+// private copy, and a pinned digest cannot be combined with LoadInPlace
+// (the digest is verified on the private copy).
 func LoadInPlace() LoadOption {
 	return func(o *loadOptions) { o.inPlace = true }
+}
+
+// WithRegistry resolves "name@version" references through the registry in
+// dir (see Registry), for the default resolver. Default: the directory in
+// the MEMLINK_REGISTRY environment variable, if set. It has no effect when
+// WithResolver replaces the default resolver.
+func WithRegistry(dir string) Option {
+	return func(o *options) { o.registry = &Registry{Dir: dir} }
+}
+
+// WithInsecureModules lets the runtime load module files that other users
+// could have replaced: files writable by everyone or owned by another user,
+// and files in such directories. Default: such files are refused with
+// ErrInsecureModule on Unix (Windows is not checked).
+func WithInsecureModules() Option {
+	return func(o *options) { o.insecure = true }
+}
+
+// WithDigest pins the module's SHA-256 (64 hex digits), like a
+// "#sha256=…" suffix on the reference: Load refuses, with ErrDigestMismatch,
+// a file whose bytes hash to anything else, before any of it runs. It
+// panics on a malformed digest. Default: no pin.
+func WithDigest(sha256Hex string) LoadOption {
+	b, err := hex.DecodeString(sha256Hex)
+	if err != nil || len(b) != 32 {
+		panic("memlink: WithDigest needs 64 hex digits")
+	}
+	d := strings.ToLower(sha256Hex)
+	return func(o *loadOptions) { o.digest = d }
 }

@@ -2,8 +2,11 @@ package memlink
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -101,12 +104,13 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 	for _, o := range opts {
 		o(&lo)
 	}
+	lo.inPlace = false // a reload always loads a private copy
 	rolledBack := func(err error) error {
 		return fmt.Errorf("memlink: reload handle %d (%s): rolled back, generation %d keeps serving: %w",
 			e.h, e.name, old.gen, err)
 	}
 
-	next, err := rt.open(ref, lo.config, old.gen+1, true)
+	next, err := rt.open(ref, lo, old.gen+1, true)
 	if err != nil {
 		return rep, rolledBack(err)
 	}
@@ -223,34 +227,43 @@ const privateDirPrefix = "memlink-go-"
 // privateCopy copies the module at path into a new subdirectory of the
 // runtime's private directory, keeping its file name, so that no two
 // versions ever share a path (the loader shares images by path) and the
-// file's name still reads right in messages.
-func (rt *Runtime) privateCopy(path string) (string, error) {
+// file's name still reads right in messages. With withDigest set it also returns
+// the SHA-256 of the bytes it wrote, in hex: the bytes that will be
+// validated and opened, whatever happens to the original meanwhile.
+func (rt *Runtime) privateCopy(path string, withDigest bool) (dst, digest string, err error) {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("%w: no file at %s", ErrNotFound, path)
+		return "", "", fmt.Errorf("%w: no file at %s", ErrNotFound, path)
 	case err != nil:
-		return "", fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
+		return "", "", fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
 	case !fi.Mode().IsRegular():
-		return "", fmt.Errorf("%w: %s is not a regular file (%s)", ErrInvalidModule, path, fi.Mode().Type())
+		return "", "", fmt.Errorf("%w: %s is not a regular file (%s)", ErrInvalidModule, path, fi.Mode().Type())
 	}
 	dir, err := rt.privateDir()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	sub, err := os.MkdirTemp(dir, "")
 	if err != nil {
-		return "", fmt.Errorf("memlink: private module directory: %w", err)
+		return "", "", fmt.Errorf("memlink: private module directory: %w", err)
 	}
-	dst := filepath.Join(sub, filepath.Base(path))
-	if err := copyFile(dst, path); err != nil {
+	dst = filepath.Join(sub, filepath.Base(path))
+	var h hash.Hash
+	if withDigest {
+		h = sha256.New()
+	}
+	if err := copyFile(dst, path, h); err != nil {
 		os.Remove(sub)
 		if errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("%w: no file at %s", ErrNotFound, path)
+			return "", "", fmt.Errorf("%w: no file at %s", ErrNotFound, path)
 		}
-		return "", fmt.Errorf("%w: copying %s: %v", ErrInvalidModule, path, err)
+		return "", "", fmt.Errorf("%w: copying %s: %v", ErrInvalidModule, path, err)
 	}
-	return dst, nil
+	if h != nil {
+		digest = hex.EncodeToString(h.Sum(nil))
+	}
+	return dst, digest, nil
 }
 
 // removePrivateCopy deletes a private copy and its subdirectory.
@@ -265,7 +278,9 @@ func removePrivateCopy(path string) error {
 	return err
 }
 
-func copyFile(dst, src string) (err error) {
+// copyFile copies src to a new file dst readable and executable only by
+// its owner, feeding the bytes to h as well when h is not nil.
+func copyFile(dst, src string, h hash.Hash) (err error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -283,7 +298,11 @@ func copyFile(dst, src string) (err error) {
 			os.Remove(dst)
 		}
 	}()
-	_, err = io.Copy(out, in)
+	if h != nil {
+		_, err = io.Copy(io.MultiWriter(out, h), in)
+	} else {
+		_, err = io.Copy(out, in) // copy_file_range where the OS has it
+	}
 	return err
 }
 

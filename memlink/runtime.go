@@ -78,6 +78,10 @@ func New(opts ...Option) *Runtime {
 	for _, o := range opts {
 		o(&rt.opts)
 	}
+	if lr, ok := rt.opts.resolver.(LocalResolver); ok && rt.opts.registry != nil && lr.Registry == nil {
+		lr.Registry = rt.opts.registry
+		rt.opts.resolver = lr
+	}
 	empty := []*entry{}
 	rt.table.Store(&empty)
 	removeStalePrivateDirs()
@@ -139,7 +143,7 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 	for _, o := range opts {
 		o(&lo)
 	}
-	in, err := rt.open(ref, lo.config, 1, !lo.inPlace)
+	in, err := rt.open(ref, lo, 1, !lo.inPlace)
 	if err != nil {
 		return 0, err
 	}
@@ -153,29 +157,65 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 }
 
 // open resolves ref and opens the module, from a private copy when private
-// is set. Errors are *LoadError.
-func (rt *Runtime) open(ref Ref, config []byte, gen uint64, private bool) (*instance, error) {
-	path, err := rt.opts.resolver.Resolve(ref)
+// is set, enforcing the permission policy and any pinned digest. Errors are
+// *LoadError.
+func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*instance, error) {
+	res, err := rt.opts.resolver.Resolve(ref)
 	if err != nil {
 		return nil, &LoadError{Ref: ref.String(), Err: err}
 	}
-	target := path
-	if private {
-		if target, err = rt.privateCopy(path); err != nil {
-			return nil, &LoadError{Ref: ref.String(), Path: path, Err: err}
+	path := res.Path
+	fail := func(err error) (*instance, error) {
+		return nil, &LoadError{Ref: ref.String(), Path: path, Err: err}
+	}
+	want, err := pinnedDigest(ref.Digest(), res.Digest, lo.digest)
+	if err != nil {
+		return fail(err)
+	}
+	if !rt.opts.insecure {
+		if err := checkPermissions(path); err != nil {
+			return fail(err)
 		}
 	}
-	in, err := openInstance(&rt.opts, target, config, gen)
+	target := path
+	if private {
+		var got string
+		if target, got, err = rt.privateCopy(path, want != ""); err != nil {
+			return fail(err)
+		}
+		if want != "" && got != want {
+			removePrivateCopy(target)
+			return fail(&DigestError{Path: path, Expected: want, Actual: got})
+		}
+	} else if want != "" {
+		return fail(errors.New("a pinned digest is verified on a private copy; it cannot be combined with LoadInPlace"))
+	}
+	in, err := openInstance(&rt.opts, target, lo.config, gen)
 	if err != nil {
 		if private {
 			removePrivateCopy(target)
 		}
-		return nil, &LoadError{Ref: ref.String(), Path: path, Err: err}
+		return fail(err)
 	}
 	if private {
 		in.private, in.origin = true, path
 	}
 	return in, nil
+}
+
+// pinnedDigest merges the digests a module is pinned to: they must agree.
+func pinnedDigest(digests ...string) (string, error) {
+	want := ""
+	for _, d := range digests {
+		switch {
+		case d == "":
+		case want == "":
+			want = d
+		case d != want:
+			return "", fmt.Errorf("%w: conflicting pins %s and %s", ErrDigestMismatch, want, d)
+		}
+	}
+	return want, nil
 }
 
 func (rt *Runtime) insert(e *entry) error {

@@ -9,7 +9,8 @@ import (
 )
 
 // loadErrorReasons are the values LoadErrorReason returns, in a fixed order.
-var loadErrorReasons = []string{"not_found", "invalid_module", "missing_symbol", "abi_version", "init_failed", "other"}
+var loadErrorReasons = []string{"not_found", "invalid_module", "missing_symbol", "abi_version", "init_failed",
+	"digest_mismatch", "insecure", "other"}
 
 // LoadErrorReasons lists every value LoadErrorReason can return.
 func LoadErrorReasons() []string { return slices.Clone(loadErrorReasons) }
@@ -19,7 +20,7 @@ var reloadResults = [...]hotreload.Result{hotreload.ResultOK, hotreload.ResultRo
 
 type runtimeCounters struct {
 	loads, unloads atomic.Uint64
-	loadErrs       [6]atomic.Uint64 // indexed like loadErrorReasons
+	loadErrs       [8]atomic.Uint64 // indexed like loadErrorReasons
 	loadDur        counters         // only hist and sumNanos are used
 	reloadDur      counters         // only hist and sumNanos are used
 }

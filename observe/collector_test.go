@@ -107,7 +107,9 @@ memlink_unloads_total 1
 # HELP memlink_load_errors_total Loads that failed, by reason.
 # TYPE memlink_load_errors_total counter
 memlink_load_errors_total{reason="abi_version"} 0
+memlink_load_errors_total{reason="digest_mismatch"} 0
 memlink_load_errors_total{reason="init_failed"} 1
+memlink_load_errors_total{reason="insecure"} 0
 memlink_load_errors_total{reason="invalid_module"} 0
 memlink_load_errors_total{reason="missing_symbol"} 1
 memlink_load_errors_total{reason="not_found"} 1
@@ -361,7 +363,9 @@ memlink_unloads_total 1
 # HELP memlink_load_errors_total Loads that failed, by reason.
 # TYPE memlink_load_errors_total counter
 memlink_load_errors_total{reason="abi_version"} 3
+memlink_load_errors_total{reason="digest_mismatch"} 0
 memlink_load_errors_total{reason="init_failed"} 0
+memlink_load_errors_total{reason="insecure"} 0
 memlink_load_errors_total{reason="invalid_module"} 0
 memlink_load_errors_total{reason="missing_symbol"} 0
 memlink_load_errors_total{reason="not_found"} 0
@@ -482,7 +486,9 @@ memlink_modules_loaded 0
 # HELP memlink_load_errors_total Loads that failed, by reason.
 # TYPE memlink_load_errors_total counter
 memlink_load_errors_total{reason="abi_version"} 0
+memlink_load_errors_total{reason="digest_mismatch"} 0
 memlink_load_errors_total{reason="init_failed"} 0
+memlink_load_errors_total{reason="insecure"} 0
 memlink_load_errors_total{reason="invalid_module"} 0
 memlink_load_errors_total{reason="missing_symbol"} 0
 memlink_load_errors_total{reason="not_found"} 0
