@@ -358,7 +358,7 @@ func CheckFile(path string) (Image, error) {
 	if !st.Mode().IsRegular() {
 		return Image{}, fmt.Errorf("%w: %s is not a regular file (%s)", ErrInvalidModule, path, st.Mode().Type())
 	}
-	buf := make([]byte, HeaderSize)
+	buf := make([]byte, min(st.Size(), HeaderSize))
 	n, err := io.ReadFull(f, buf)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return Image{}, fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)

@@ -148,10 +148,10 @@ const canarySize = 16
 // exports, its gate and its call buffers. A handle points to one instance at
 // a time; hot reload swaps it.
 type instance struct {
-	path    string // file opened
-	origin  string // file the private copy was made from ("" when not a copy)
-	private bool   // path is a private copy, removed when the instance closes
-	file    string // base name, for messages
+	path    string       // file opened
+	origin  string       // file the private copy was made from ("" when not a copy)
+	private *privateFile // the private copy, released when the instance closes
+	file    string       // base name, for messages
 	gen     uint64
 	lib     *abi.Library
 	mod     *abi.Module
@@ -260,8 +260,8 @@ func (in *instance) release() error {
 	if in.mem != nil {
 		err = errors.Join(err, in.mem.Close())
 	}
-	if in.private {
-		err = errors.Join(err, removePrivateCopy(in.path))
+	if in.private != nil {
+		err = errors.Join(err, in.private.remove())
 	}
 	return err
 }

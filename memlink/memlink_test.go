@@ -769,21 +769,47 @@ func TestStats(t *testing.T) {
 }
 
 // mappings counts the lines of /proc/self/maps that map path or a private
-// copy of it (same file name, in a memlink-go- directory).
+// copy of it: a memfd named after it, or a file of that name in a
+// memlink-go- directory.
 func mappings(t testing.TB, path string) int {
+	t.Helper()
+	n := 0
+	for _, m := range mapsOf(t, filepath.Base(path)) {
+		if m.private || m.path == path {
+			n++
+		}
+	}
+	return n
+}
+
+type mapping struct {
+	inode   string
+	path    string
+	private bool
+}
+
+// mapsOf lists the mappings of /proc/self/maps whose file is named base.
+func mapsOf(t testing.TB, base string) []mapping {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var ms []mapping
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasSuffix(line, " "+path) ||
-			(strings.Contains(line, "/memlink-go-") && strings.HasSuffix(line, "/"+filepath.Base(path))) {
-			n++
+		f := strings.Fields(line)
+		if len(f) < 6 {
+			continue
+		}
+		p := strings.TrimSuffix(strings.Join(f[5:], " "), " (deleted)")
+		switch {
+		case p == "/memfd:memlink:"+base:
+			ms = append(ms, mapping{inode: f[4], path: p, private: true})
+		case filepath.Base(p) == base:
+			ms = append(ms, mapping{inode: f[4], path: p, private: strings.Contains(p, "/memlink-go-")})
 		}
 	}
-	return n
+	return ms
 }
 
 func totalMappings(t testing.TB) int {

@@ -2,12 +2,8 @@ package memlink
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -203,107 +199,6 @@ func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Con
 	e.finish(old)
 	rep.Generation, rep.StateBytes, rep.Result = next.gen, len(state), hotreload.ResultOK
 	return rep, nil
-}
-
-// privateDir returns the runtime's directory for private module copies,
-// creating it on first use.
-func (rt *Runtime) privateDir() (string, error) {
-	rt.privMu.Lock()
-	defer rt.privMu.Unlock()
-	if rt.privDir == "" {
-		d, err := os.MkdirTemp("", privateDirPrefix+strconv.Itoa(os.Getpid())+"-")
-		if err != nil {
-			return "", fmt.Errorf("memlink: private module directory: %w", err)
-		}
-		rt.privDir = d
-	}
-	return rt.privDir, nil
-}
-
-// privateDirPrefix starts the names of the private copy directories, so
-// that stale ones left by a crashed process can be recognised.
-const privateDirPrefix = "memlink-go-"
-
-// privateCopy copies the module at path into a new subdirectory of the
-// runtime's private directory, keeping its file name, so that no two
-// versions ever share a path (the loader shares images by path) and the
-// file's name still reads right in messages. With withDigest set it also returns
-// the SHA-256 of the bytes it wrote, in hex: the bytes that will be
-// validated and opened, whatever happens to the original meanwhile.
-func (rt *Runtime) privateCopy(path string, withDigest bool) (dst, digest string, err error) {
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return "", "", fmt.Errorf("%w: no file at %s", ErrNotFound, path)
-	case err != nil:
-		return "", "", fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
-	case !fi.Mode().IsRegular():
-		return "", "", fmt.Errorf("%w: %s is not a regular file (%s)", ErrInvalidModule, path, fi.Mode().Type())
-	}
-	dir, err := rt.privateDir()
-	if err != nil {
-		return "", "", err
-	}
-	sub, err := os.MkdirTemp(dir, "")
-	if err != nil {
-		return "", "", fmt.Errorf("memlink: private module directory: %w", err)
-	}
-	dst = filepath.Join(sub, filepath.Base(path))
-	var h hash.Hash
-	if withDigest {
-		h = sha256.New()
-	}
-	if err := copyFile(dst, path, h); err != nil {
-		os.Remove(sub)
-		if errors.Is(err, os.ErrNotExist) {
-			return "", "", fmt.Errorf("%w: no file at %s", ErrNotFound, path)
-		}
-		return "", "", fmt.Errorf("%w: copying %s: %v", ErrInvalidModule, path, err)
-	}
-	if h != nil {
-		digest = hex.EncodeToString(h.Sum(nil))
-	}
-	return dst, digest, nil
-}
-
-// removePrivateCopy deletes a private copy and its subdirectory.
-func removePrivateCopy(path string) error {
-	err := os.Remove(path)
-	if errors.Is(err, os.ErrNotExist) {
-		err = nil
-	}
-	if rerr := os.Remove(filepath.Dir(path)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-		err = errors.Join(err, rerr)
-	}
-	return err
-}
-
-// copyFile copies src to a new file dst readable and executable only by
-// its owner, feeding the bytes to h as well when h is not nil.
-func copyFile(dst, src string, h hash.Hash) (err error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o500)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(dst)
-		}
-	}()
-	if h != nil {
-		_, err = io.Copy(io.MultiWriter(out, h), in)
-	} else {
-		_, err = io.Copy(out, in) // copy_file_range where the OS has it
-	}
-	return err
 }
 
 var staleOnce sync.Once

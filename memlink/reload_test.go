@@ -147,37 +147,18 @@ func TestReloadHammer(t *testing.T) {
 	}
 	if runtime.GOOS == "linux" {
 		// Only the current version is still mapped.
-		if n := privateMappings(t); n > 1 {
-			t.Fatalf("%d private copies still mapped", n)
+		if n := mappedFiles(t, filepath.Base(v1)) + mappedFiles(t, filepath.Base(v2)); n != 1 {
+			t.Fatalf("%d private copies mapped after the reloads, want 1", n)
 		}
 	}
 }
 
 // mappedFiles counts the distinct private copies named base mapped now.
 func mappedFiles(t testing.TB, base string) int {
-	b, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if i := strings.Index(line, "/memlink-go-"); i >= 0 && strings.HasSuffix(line, "/"+base) {
-			seen[line[i:]] = true
-		}
-	}
-	return len(seen)
-}
-
-// privateMappings counts distinct private module copies mapped now.
-func privateMappings(t testing.TB) int {
-	b, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if i := strings.Index(line, "/memlink-go-"); i >= 0 {
-			seen[line[i:]] = true
+	for _, m := range mapsOf(t, base) {
+		if m.private {
+			seen[m.inode] = true
 		}
 	}
 	return len(seen)
@@ -465,31 +446,29 @@ func TestUnloadDuringReload(t *testing.T) {
 	}
 }
 
-func TestPrivateCopiesAreRemoved(t *testing.T) {
+func TestPrivateCopiesAreReleased(t *testing.T) {
+	p := modtest.Path(t, "echo")
 	rt := memlink.New()
-	h, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "echo")))
+	h, err := rt.Load(memlink.MustParseRef(p))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		reload(t, rt, h, modtest.Path(t, "echo"), hotreload.Config{})
+		reload(t, rt, h, p, hotreload.Config{})
+	}
+	if runtime.GOOS == "linux" {
+		if n := mappedFiles(t, filepath.Base(p)); n != 1 {
+			t.Fatalf("%d private copies mapped after 3 reloads, want 1 (the current version)", n)
+		}
 	}
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("memlink-go-%d-*", os.Getpid())))
-	var files int
-	for _, d := range dirs {
-		ents, _ := os.ReadDir(d)
-		files += len(ents)
-	}
-	if files != 1 {
-		t.Fatalf("%d private copies on disk after 3 reloads, want 1 (the current version)", files)
-	}
 	rt.Close()
+	if runtime.GOOS == "linux" && mappedFiles(t, filepath.Base(p)) != 0 {
+		t.Fatal("a private copy is still mapped after Close")
+	}
 	for _, d := range dirs {
-		if _, err := os.Stat(d); err == nil {
-			ents, _ := os.ReadDir(d)
-			if len(ents) > 0 {
-				t.Fatalf("private directory %s still holds %d files after Close", d, len(ents))
-			}
+		if ents, err := os.ReadDir(d); err == nil && len(ents) > 0 {
+			t.Fatalf("private directory %s still holds %d entries after Close", d, len(ents))
 		}
 	}
 }

@@ -178,27 +178,29 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		}
 	}
 	target := path
+	var copied *privateFile
 	if private {
 		var got string
-		if target, got, err = rt.privateCopy(path, want != ""); err != nil {
+		if copied, got, err = rt.privateCopy(path, want != ""); err != nil {
 			return fail(err)
 		}
 		if want != "" && got != want {
-			removePrivateCopy(target)
+			copied.remove()
 			return fail(&DigestError{Path: path, Expected: want, Actual: got})
 		}
+		target = copied.path
 	} else if want != "" {
 		return fail(errors.New("a pinned digest is verified on a private copy; it cannot be combined with LoadInPlace"))
 	}
 	in, err := openInstance(&rt.opts, target, lo.config, gen)
 	if err != nil {
-		if private {
-			removePrivateCopy(target)
+		if copied != nil {
+			copied.remove()
 		}
 		return fail(err)
 	}
-	if private {
-		in.private, in.origin = true, path
+	if copied != nil {
+		in.private, in.origin, in.file = copied, path, filepath.Base(path)
 	}
 	return in, nil
 }
@@ -470,7 +472,7 @@ type entry struct {
 
 func newEntry(in *instance, lo loadOptions) *entry {
 	e := &entry{
-		name:    moduleName(in.path),
+		name:    moduleName(in.source()),
 		changed: make(chan struct{}),
 		live:    []*instance{in},
 		config:  lo.config,

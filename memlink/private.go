@@ -1,0 +1,146 @@
+package memlink
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// privateFile is a module's private copy: the file the loader opens
+// instead of the original, so that the bytes validated are the bytes run,
+// no other process can change them, and no two loads share an image.
+type privateFile struct {
+	path  string   // what to validate and open
+	memfd *os.File // Linux: the sealed in-memory file behind path; nil for a copy on disk
+}
+
+// remove releases the copy once the library that uses it is closed.
+func (p *privateFile) remove() error {
+	if p.memfd != nil {
+		return p.memfd.Close()
+	}
+	return removePrivateCopy(p.path)
+}
+
+// privateCopy copies the module at path. On Linux the copy is a sealed
+// memfd (no file system, nothing to clean up, and the kernel forbids any
+// further write); elsewhere, or where that fails, it is a file of mode 0500
+// in a new subdirectory of the runtime's private directory (mode 0700),
+// keeping its name. With withDigest set it also returns the SHA-256 of the
+// bytes it copied, in hex.
+func (rt *Runtime) privateCopy(path string, withDigest bool) (*privateFile, string, error) {
+	src, err := os.Open(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, "", fmt.Errorf("%w: no file at %s", ErrNotFound, path)
+	case err != nil:
+		return nil, "", fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
+	}
+	defer src.Close()
+	fi, err := src.Stat()
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("%w: %s is not a regular file (%s)", ErrInvalidModule, path, fi.Mode().Type())
+	}
+	var h hash.Hash
+	if withDigest {
+		h = sha256.New()
+	}
+	digest := func() string {
+		if h == nil {
+			return ""
+		}
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	if pf, err := memfdCopy(src, filepath.Base(path), h); err == nil {
+		return pf, digest(), nil
+	}
+	if h != nil {
+		h.Reset()
+	}
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return nil, "", fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
+	}
+	dst, err := rt.diskCopy(src, filepath.Base(path), h)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: copying %s: %v", ErrInvalidModule, path, err)
+	}
+	return &privateFile{path: dst}, digest(), nil
+}
+
+// copyInto copies src to dst, feeding the bytes to h as well when h is not
+// nil.
+func copyInto(dst io.Writer, src io.Reader, h hash.Hash) error {
+	if h != nil {
+		dst = io.MultiWriter(dst, h)
+	}
+	_, err := io.Copy(dst, src)
+	return err
+}
+
+// diskCopy writes src to a new file named name, readable and executable
+// only by its owner, in a new subdirectory of the private directory.
+func (rt *Runtime) diskCopy(src io.Reader, name string, h hash.Hash) (path string, err error) {
+	dir, err := rt.privateDir()
+	if err != nil {
+		return "", err
+	}
+	sub, err := os.MkdirTemp(dir, "")
+	if err != nil {
+		return "", err
+	}
+	path = filepath.Join(sub, name)
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o500)
+	if err != nil {
+		os.Remove(sub)
+		return "", err
+	}
+	err = copyInto(out, src, h)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		removePrivateCopy(path)
+		return "", err
+	}
+	return path, nil
+}
+
+// removePrivateCopy deletes a copy on disk and its subdirectory.
+func removePrivateCopy(path string) error {
+	err := os.Remove(path)
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	if rerr := os.Remove(filepath.Dir(path)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	return err
+}
+
+// privateDir returns the runtime's directory for private copies on disk,
+// creating it (mode 0700) on first use.
+func (rt *Runtime) privateDir() (string, error) {
+	rt.privMu.Lock()
+	defer rt.privMu.Unlock()
+	if rt.privDir == "" {
+		d, err := os.MkdirTemp("", privateDirPrefix+strconv.Itoa(os.Getpid())+"-")
+		if err != nil {
+			return "", fmt.Errorf("memlink: private module directory: %w", err)
+		}
+		rt.privDir = d
+	}
+	return rt.privDir, nil
+}
+
+// privateDirPrefix starts the names of the private copy directories, so
+// that stale ones left by a crashed process can be recognised.
+const privateDirPrefix = "memlink-go-"

@@ -1,0 +1,14 @@
+//go:build !linux
+
+package memlink
+
+import (
+	"errors"
+	"hash"
+	"io"
+)
+
+// memfdCopy is Linux-only; elsewhere private copies go to disk.
+func memfdCopy(io.Reader, string, hash.Hash) (*privateFile, error) {
+	return nil, errors.New("memfd is Linux-only")
+}
