@@ -20,9 +20,3 @@ func callBytes(fn uintptr, b []byte) uintptr {
 	r, _, _ := purego.SyscallN(fn, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
 	return r
 }
-
-// invokeGeneric makes the call in f through purego.SyscallN, on f's own
-// argument array so that nothing is allocated.
-func invokeGeneric(f *Frame, n int) {
-	f.ret, _, _ = purego.SyscallN(f.fn, f.a[:n]...)
-}

@@ -205,7 +205,7 @@ func openInstance(o *options, path string, config []byte, gen uint64) (*instance
 	}
 	in.spare.New = in.newSpare
 	if rc := mod.Init(config); rc != 0 {
-		in.release()
+		_ = in.release() // the init failure is the error to report
 		return nil, fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, path, rc, abi.CodeText(rc))
 	}
 	return in, nil

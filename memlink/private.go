@@ -108,7 +108,7 @@ func (rt *Runtime) diskCopy(src io.Reader, name string, h hash.Hash) (path strin
 		err = cerr
 	}
 	if err != nil {
-		removePrivateCopy(path)
+		_ = removePrivateCopy(path) // best effort; the copy error is reported
 		return "", err
 	}
 	return path, nil

@@ -144,7 +144,7 @@ func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Con
 	rolledBack func(error) error) (hotreload.Report, error) {
 	discard := func() {
 		next.gate.Close()
-		next.shutdown()
+		_ = next.shutdown() // the reason for the rollback is the error to report
 	}
 	if !old.mod.HasState() || !next.mod.HasState() {
 		discard()
@@ -196,7 +196,9 @@ func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Con
 	e.cur.Store(next)
 	e.signal()
 	e.mu.Unlock()
-	e.finish(old)
+	// The reload has succeeded; a failing memlink_shutdown of the old
+	// version cannot undo it.
+	_ = e.finish(old)
 	rep.Generation, rep.StateBytes, rep.Result = next.gen, len(state), hotreload.ResultOK
 	return rep, nil
 }

@@ -150,7 +150,7 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 	e := newEntry(in, lo)
 	if err := rt.insert(e); err != nil {
 		in.gate.Close()
-		in.shutdown()
+		_ = in.shutdown() // the runtime closed under us; that is the error
 		return 0, &LoadError{Ref: ref.String(), Path: in.source(), Err: err}
 	}
 	return e.h, nil
@@ -185,7 +185,7 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 			return fail(err)
 		}
 		if want != "" && got != want {
-			copied.remove()
+			_ = copied.remove()
 			return fail(&DigestError{Path: path, Expected: want, Actual: got})
 		}
 		target = copied.path
@@ -195,7 +195,7 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 	in, err := openInstance(&rt.opts, target, lo.config, gen)
 	if err != nil {
 		if copied != nil {
-			copied.remove()
+			_ = copied.remove()
 		}
 		return fail(err)
 	}
@@ -544,8 +544,8 @@ func (e *entry) unload(timeout time.Duration) error {
 func (e *entry) retire(ctx context.Context, in *instance) error {
 	if err := in.gate.Drain(ctx); err != nil {
 		go func() {
-			in.gate.Drain(context.Background())
-			e.finish(in)
+			_ = in.gate.Drain(context.Background()) // cannot fail without a deadline
+			_ = e.finish(in)                        // nobody is left to tell
 		}()
 		return fmt.Errorf("memlink: %s: %d call(s) still running: %w", in.file, in.gate.InFlight(), ErrDrainTimeout)
 	}
