@@ -64,6 +64,12 @@ type Report struct {
 	Drained int
 	// StateBytes is the size of the state carried across (stateful reloads).
 	StateBytes int
+	// Switch is how long after Reload started the handle switched to the
+	// new version (zero when it never did). For a stateless reload that is
+	// the time to load and initialise the new version; the rest of
+	// Duration is spent waiting for calls to leave the old one, while the
+	// new one already serves.
+	Switch time.Duration
 	// Duration is the wall time Reload took.
 	Duration time.Duration
 	// Result says how the reload ended.

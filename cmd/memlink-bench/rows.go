@@ -1,0 +1,517 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/memlink"
+)
+
+// Figures published by the Rust reference implementation, shown beside the
+// nearest variant for orientation only: they come from another machine.
+const (
+	publishedLoad       = "92 µs"
+	publishedCall       = "210 ns"
+	publishedUnload     = "52 µs"
+	publishedReload     = "237 µs"
+	publishedConcurrent = "2.5 M/s"
+	publishedMemory     = "0.7 MB"
+)
+
+// warmupCycles is how many untimed load-and-unload cycles come before the
+// load and unload measurements.
+const warmupCycles = 5
+
+// memoryCopies is how many private copies the memory row loads.
+const memoryCopies = 100
+
+// reloadCallers is the number of goroutines calling during the "100 in
+// flight" reload variants.
+const reloadCallers = 100
+
+// metricsPairs is how many pairs of windows, one scraped and one not, a
+// repetition of the metrics row runs; each side gets -duration in total.
+const metricsPairs = 4
+
+// minMetricsWindow is the shortest window of the metrics row, long enough
+// for two scrapes.
+const minMetricsWindow = 20 * time.Millisecond
+
+// rows lists every row in the order they run.
+var rows = []*row{
+	{
+		id: "load", unit: "µs", baselineUnit: "µs",
+		title:    "load: µs per Load of echo (resolve, validate, private copy, open, bind, init)",
+		baseline: "baseline: Dlopen + Dlsym x3 of the same file, no runtime",
+		variants: loadVariants,
+	},
+	{
+		id: "call", unit: "ns/call", baselineUnit: "ns/call", extra: "allocs",
+		title:    "call: ns per CallAppend, reused destination; abi1 = echo, abi2 = binary",
+		baseline: "baseline: purego.SyscallN of the same symbol, reused argument slice",
+		variants: callVariants,
+	},
+	{
+		id: "unload", unit: "µs", baselineUnit: "µs",
+		title:    "unload: µs per Unload of echo (drain, shutdown, close)",
+		baseline: "baseline: Dlclose",
+		variants: unloadVariants,
+	},
+	{
+		id: "reload", unit: "µs", baselineUnit: "µs", extra: "in flight",
+		title:    "reload: µs per Reload of counter; variant = kind/goroutines calling meanwhile",
+		baseline: "baseline: Load + Unload of counter with the same callers running",
+		variants: reloadVariants,
+	},
+	{
+		id: "concurrent", unit: "calls/s", baselineUnit: "calls/s", extra: "scaling",
+		title:    "concurrent: 64-byte echo calls/s; variant = handles/goroutines; scaling vs 1",
+		baseline: "baseline: purego.SyscallN from as many goroutines",
+		variants: concurrentVariants,
+		finish:   concurrentScaling,
+	},
+	{
+		id: "memory", unit: "KB", baselineUnit: "KB",
+		title:    fmt.Sprintf("memory: KB resident per loaded module, %d private copies of echo", memoryCopies),
+		baseline: fmt.Sprintf("baseline: Dlopen of %d copies of the file", memoryCopies),
+		variants: memoryVariants,
+	},
+	{
+		id: "metrics", unit: "%", baselineUnit: "ns/call",
+		title:    "metrics: % added to a 64-byte call by a collector scraped every 10 ms",
+		baseline: "baseline: ns/call with no collector, windows interleaved; ratio = with/without",
+		variants: metricsVariants,
+	},
+}
+
+// rowIDs returns the ids of every row, in order.
+func rowIDs() []string {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.id
+	}
+	return ids
+}
+
+// rowByID returns the row called id, or nil.
+func rowByID(id string) *row {
+	for _, r := range rows {
+		if r.id == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// ref returns the reference of a bundled module.
+func (s *suite) ref(module string) (memlink.Ref, error) {
+	return memlink.ParseRef(s.modules[module])
+}
+
+// alternate runs a and b, in that order on even repetitions and the other
+// way round on odd ones, so that neither side always runs first.
+func alternate(k int, a, b func() error) error {
+	if k%2 == 1 {
+		a, b = b, a
+	}
+	if err := a(); err != nil {
+		return err
+	}
+	return b()
+}
+
+// lifecycleVariant is the single variant of the load and unload rows: it
+// loads and unloads echo, and keeps the open or the close side.
+func lifecycleVariant(s *suite, published string, keep func(lifecycle) float64) []variant {
+	return []variant{{
+		name: "echo", published: published,
+		setup: func() (measureFunc, func() error, error) {
+			ref, err := s.ref("echo")
+			if err != nil {
+				return nil, nil, err
+			}
+			path := s.modules["echo"]
+			// Warm up: the first cycles of a process pay for page faults,
+			// thread starts and directory creation that later ones do not.
+			for range warmupCycles {
+				if _, err := memlinkLifecycle(s.rt, ref, 0); err != nil {
+					return nil, nil, err
+				}
+				if _, err := rawLifecycle(path, 0); err != nil {
+					return nil, nil, err
+				}
+			}
+			measure := func(k int) (sample, error) {
+				var ml, raw lifecycle
+				err := alternate(k,
+					func() (err error) { ml, err = memlinkLifecycle(s.rt, ref, s.cfg.duration); return err },
+					func() (err error) { raw, err = rawLifecycle(path, s.cfg.duration); return err })
+				if err != nil {
+					return sample{}, err
+				}
+				return sample{value: keep(ml), baseline: keep(raw), ops: ml.n}, nil
+			}
+			return measure, nil, nil
+		},
+	}}
+}
+
+func loadVariants(s *suite) []variant {
+	return lifecycleVariant(s, publishedLoad, lifecycle.openMicros)
+}
+
+func unloadVariants(s *suite) []variant {
+	return lifecycleVariant(s, publishedUnload, lifecycle.closeMicros)
+}
+
+// callModules are the modules of the call row: one per ABI.
+var callModules = []struct {
+	abi            string
+	module, method string
+	symbol         string
+}{
+	{"abi1", "echo", "process", abi.SymCall},
+	{"abi2", "binary", "echo", abi.SymCallV2},
+}
+
+func callVariants(s *suite) []variant {
+	var vs []variant
+	for _, m := range callModules {
+		for _, n := range s.cfg.payloads {
+			v := variant{name: fmt.Sprintf("%s/%dB", m.abi, n)}
+			if m.abi == "abi1" && n == 64 {
+				v.published = publishedCall
+			}
+			v.setup = func() (measureFunc, func() error, error) {
+				return setupCall(s, m.module, m.method, m.symbol, n)
+			}
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// setupCall loads module, opens it raw beside, checks that both echo an
+// n-byte payload, and returns the call measurement.
+func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, func() error, error) {
+	ref, err := s.ref(module)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := s.rt.Load(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	lib, err := rawOpen(s.modules[module])
+	if err != nil {
+		_ = s.rt.Unload(h)
+		return nil, nil, fmt.Errorf("raw open: %w", err)
+	}
+	teardown := func() error {
+		err := s.rt.Unload(h)
+		if cerr := rawClose(lib); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	fail := func(err error) (measureFunc, func() error, error) {
+		_ = teardown()
+		return nil, nil, err
+	}
+	fn, err := rawSym(lib, symbol)
+	if err != nil {
+		return fail(fmt.Errorf("raw lookup %s: %w", symbol, err))
+	}
+	args := bytes.Repeat([]byte{'x'}, n)
+	out, err := s.rt.Call(h, method, args)
+	if err != nil {
+		return fail(err)
+	}
+	if !bytes.Equal(out, args) {
+		return fail(fmt.Errorf("%w: %s %q returned %d bytes for %d", errMismatch, module, method, len(out), n))
+	}
+	raw := newRawCall(fn, symbol == abi.SymCallV2, abi.MethodID(method), n, memlink.DefaultOutputCapacity)
+	if err := raw.check(); err != nil {
+		return fail(err)
+	}
+	// Warm up both sides: one batch of calls each.
+	if _, err := memlinkCalls(s.rt, h, method, args, 0); err != nil {
+		return fail(err)
+	}
+	raw.loop(0)
+	measure := func(k int) (sample, error) {
+		var ml, base callCost
+		err := alternate(k,
+			func() (err error) { ml, err = memlinkCalls(s.rt, h, method, args, s.cfg.duration); return err },
+			func() error { base = raw.loop(s.cfg.duration); return nil })
+		if err != nil {
+			return sample{}, err
+		}
+		return sample{value: ml.ns, baseline: base.ns, allocs: ml.allocs, baselineAllocs: base.allocs,
+			counted: true, ops: ml.n}, nil
+	}
+	return measure, teardown, nil
+}
+
+func reloadVariants(s *suite) []variant {
+	var vs []variant
+	for _, stateful := range []bool{false, true} {
+		for _, g := range []int{0, reloadCallers} {
+			kind := "stateless"
+			if stateful {
+				kind = "stateful"
+			}
+			v := variant{name: fmt.Sprintf("%s/%d", kind, g)}
+			if !stateful && g == 0 {
+				v.published = publishedReload
+			}
+			v.setup = func() (measureFunc, func() error, error) { return setupReload(s, stateful, g) }
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// setupReload loads counter, starts g goroutines calling it (a 1 ms
+// "sleep", then "increment"), and returns the reload measurement. Its teardown stops them, fails if
+// any call failed and, for stateful reloads, if the counter lost an
+// increment across the reloads.
+func setupReload(s *suite, stateful bool, g int) (measureFunc, func() error, error) {
+	ref, err := s.ref("counter")
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := s.rt.Load(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := startCallers(s.rt, h, g)
+	teardown := func() error {
+		calls, err := c.halt()
+		if err != nil {
+			_ = s.rt.Unload(h)
+			return fmt.Errorf("a call during the reloads failed: %w", err)
+		}
+		if stateful {
+			out, err := s.rt.Call(h, "get", nil)
+			if err != nil {
+				_ = s.rt.Unload(h)
+				return err
+			}
+			if got, err := strconv.ParseInt(string(out), 10, 64); err != nil || got != calls {
+				_ = s.rt.Unload(h)
+				return fmt.Errorf("%w: counter is %q after %d increments across stateful reloads", errMismatch, out, calls)
+			}
+		}
+		return s.rt.Unload(h)
+	}
+	rc := hotreload.Config{DrainTimeout: 10 * time.Second, PreserveState: stateful}
+	// Warm up: one reload and one load-and-unload cycle.
+	if _, err := memlinkReloads(s.rt, h, ref, rc, 0); err != nil {
+		_ = teardown()
+		return nil, nil, err
+	}
+	if _, err := memlinkLifecycle(s.rt, ref, 0); err != nil {
+		_ = teardown()
+		return nil, nil, err
+	}
+	measure := func(k int) (sample, error) {
+		var ml reloadCost
+		var base lifecycle
+		err := alternate(k,
+			func() (err error) { ml, err = memlinkReloads(s.rt, h, ref, rc, s.cfg.duration); return err },
+			func() (err error) { base, err = memlinkLifecycle(s.rt, ref, s.cfg.duration); return err })
+		if err != nil {
+			return sample{}, err
+		}
+		return sample{value: ml.micros, baseline: base.cycleMicros(), inFlight: ml.drained, hasInFlight: true, ops: ml.n}, nil
+	}
+	return measure, teardown, nil
+}
+
+// Kinds of concurrent-row variants.
+const (
+	kindSameHandle   = "same-handle"
+	kindPerGoroutine = "per-goroutine"
+)
+
+func concurrentVariants(s *suite) []variant {
+	var vs []variant
+	for _, kind := range []string{kindSameHandle, kindPerGoroutine} {
+		for _, g := range s.cfg.goroutines {
+			v := variant{name: fmt.Sprintf("%s/%d", kind, g), kind: kind, goroutines: g}
+			if kind == kindSameHandle && g == 8 {
+				v.published = publishedConcurrent
+			}
+			v.setup = func() (measureFunc, func() error, error) { return setupConcurrent(s, kind, g) }
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// setupConcurrent loads echo once (same-handle) or g times
+// (per-goroutine), opens it raw beside, and returns the throughput
+// measurement.
+func setupConcurrent(s *suite, kind string, g int) (measureFunc, func() error, error) {
+	ref, err := s.ref("echo")
+	if err != nil {
+		return nil, nil, err
+	}
+	loads := 1
+	if kind == kindPerGoroutine {
+		loads = g
+	}
+	var handles []memlink.Handle
+	var lib uintptr
+	teardown := func() error {
+		var err error
+		for _, h := range handles {
+			if uerr := s.rt.Unload(h); err == nil {
+				err = uerr
+			}
+		}
+		if lib != 0 {
+			if cerr := rawClose(lib); err == nil {
+				err = cerr
+			}
+		}
+		return err
+	}
+	for range loads {
+		h, err := s.rt.Load(ref)
+		if err != nil {
+			_ = teardown()
+			return nil, nil, err
+		}
+		handles = append(handles, h)
+	}
+	hs := make([]memlink.Handle, g)
+	for i := range hs {
+		hs[i] = handles[i%len(handles)]
+	}
+	if lib, err = rawOpen(s.modules["echo"]); err != nil {
+		_ = teardown()
+		return nil, nil, fmt.Errorf("raw open: %w", err)
+	}
+	fn, err := rawSym(lib, abi.SymCall)
+	if err != nil {
+		_ = teardown()
+		return nil, nil, fmt.Errorf("raw lookup: %w", err)
+	}
+	measure := func(k int) (sample, error) {
+		var ml, base float64
+		var n int64
+		err := alternate(k,
+			func() (err error) { ml, n, err = memlinkThroughput(s.rt, hs, s.cfg.duration); return err },
+			func() (err error) { base, _, err = rawThroughput(fn, g, s.cfg.duration); return err })
+		if err != nil {
+			return sample{}, err
+		}
+		return sample{value: ml, baseline: base, ops: n}, nil
+	}
+	return measure, teardown, nil
+}
+
+// concurrentScaling sets each variant's scaling relative to the variant of
+// the same kind at one goroutine, when that one was measured.
+func concurrentScaling(rs []Result) {
+	one := map[string]*Result{}
+	for i := range rs {
+		if rs[i].Goroutines == 1 && rs[i].OK() {
+			one[rs[i].Kind] = &rs[i]
+		}
+	}
+	for i := range rs {
+		r := &rs[i]
+		base := one[r.Kind]
+		if base == nil || !r.OK() || base.Median() == 0 || base.Baseline() == 0 {
+			continue
+		}
+		r.Scaling = r.Median() / base.Median()
+		r.BaselineScaling = r.Baseline() / base.Baseline()
+	}
+}
+
+func memoryVariants(s *suite) []variant {
+	return []variant{{
+		name: fmt.Sprintf("%d copies", memoryCopies), published: publishedMemory,
+		setup: func() (measureFunc, func() error, error) { return setupMemory(s) },
+	}}
+}
+
+// setupMemory checks that resident memory can be read here and makes the
+// copies of echo the baseline opens.
+func setupMemory(s *suite) (measureFunc, func() error, error) {
+	if _, err := rssKB(); err != nil {
+		return nil, nil, err
+	}
+	ref, err := s.ref("echo")
+	if err != nil {
+		return nil, nil, err
+	}
+	src := s.modules["echo"]
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, err := os.MkdirTemp("", "memlink-bench-copies-")
+	if err != nil {
+		return nil, nil, err
+	}
+	teardown := func() error { return os.RemoveAll(dir) }
+	paths := make([]string, memoryCopies)
+	for i := range paths {
+		paths[i] = filepath.Join(dir, fmt.Sprintf("%03d-%s", i, filepath.Base(src)))
+		if err := os.WriteFile(paths[i], data, 0o500); err != nil {
+			_ = teardown()
+			return nil, nil, err
+		}
+	}
+	measure := func(k int) (sample, error) {
+		var ml, base float64
+		err := alternate(k,
+			func() (err error) { ml, err = memlinkMemory(s.rt, ref, memoryCopies); return err },
+			func() (err error) { base, err = rawMemory(paths); return err })
+		if err != nil {
+			return sample{}, err
+		}
+		return sample{value: ml, baseline: base, ops: memoryCopies}, nil
+	}
+	return measure, teardown, nil
+}
+
+func metricsVariants(s *suite) []variant {
+	return []variant{{
+		name:  "abi1/64B",
+		setup: func() (measureFunc, func() error, error) { return setupMetrics(s) },
+	}}
+}
+
+// setupMetrics loads echo and returns the metrics-overhead measurement.
+func setupMetrics(s *suite) (measureFunc, func() error, error) {
+	ref, err := s.ref("echo")
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := s.rt.Load(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	window := max(s.cfg.duration/metricsPairs, minMetricsWindow)
+	measure := func(k int) (sample, error) {
+		c, err := metricsOverhead(s.rt, h, window, metricsPairs, k%2 == 1)
+		if err != nil {
+			return sample{}, err
+		}
+		ratio := c.with / c.without
+		return sample{value: (ratio - 1) * 100, baseline: c.without, ratio: ratio, ops: c.n}, nil
+	}
+	return measure, func() error { return s.rt.Unload(h) }, nil
+}

@@ -1,0 +1,212 @@
+// Command perfdoc writes docs/performance.md from the results of a
+// memlink-bench run:
+//
+//	go run ./cmd/memlink-bench -json > results.json
+//	go run ./internal/cmd/perfdoc -in results.json -out docs/performance.md
+//
+// The input is memlink-bench's -json output: one JSON object per line, one
+// per row variant (the schema is in the documentation of
+// cmd/memlink-bench and is repeated in the generated page). Unknown fields
+// are ignored.
+//
+// The page states the machine the figures come from: the CPU model (the
+// first "model name" of /proc/cpuinfo), the number of logical CPUs, the
+// platform and the Go version, all read by perfdoc itself, so run it on
+// the machine that produced the results, with the same Go toolchain. The
+// date is the modification date of the input file unless -date is given;
+// -command states the command that produced the input, and -note adds a
+// paragraph about the conditions of the run.
+//
+// Flags:
+//
+//	-in FILE         results of memlink-bench -json ("-" for stdin; required)
+//	-out FILE        page to write (default: stdout)
+//	-benchstat FILE  a benchstat table to include verbatim, such as the
+//	                 comparison of the go test benchmarks of memlink, raw
+//	                 purego and cgo
+//	-command TEXT    the command that produced the input
+//	-date DATE       the date of the run (default: the input's modification date)
+//	-note TEXT       a paragraph on the conditions of the run
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// defaultCommand is the command that -command names by default.
+const defaultCommand = "go run ./cmd/memlink-bench -json > results.json"
+
+// result is one line of memlink-bench -json.
+type result struct {
+	Row             string   `json:"row"`
+	Variant         string   `json:"variant"`
+	Status          string   `json:"status"`
+	Error           string   `json:"error"`
+	Unit            string   `json:"unit"`
+	Median          *float64 `json:"median"`
+	Min             *float64 `json:"min"`
+	Max             *float64 `json:"max"`
+	Baseline        *float64 `json:"baseline"`
+	BaselineMin     *float64 `json:"baseline_min"`
+	BaselineMax     *float64 `json:"baseline_max"`
+	BaselineUnit    string   `json:"baseline_unit"`
+	Ratio           *float64 `json:"ratio"`
+	Allocs          *float64 `json:"allocs"`
+	BaselineAllocs  *float64 `json:"baseline_allocs"`
+	Scaling         *float64 `json:"scaling"`
+	BaselineScaling *float64 `json:"baseline_scaling"`
+	InFlight        *float64 `json:"in_flight"`
+	N               int      `json:"n"`
+	Ops             int64    `json:"ops"`
+	Published       string   `json:"published"`
+}
+
+// machine describes where the figures were measured.
+type machine struct {
+	CPU       string
+	CPUs      int
+	Platform  string
+	GoVersion string
+}
+
+// page is everything the generated document says.
+type page struct {
+	Results   []result
+	Machine   machine
+	Date      string
+	Command   string
+	Note      string
+	Benchstat string // verbatim, or ""
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "perfdoc:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args, reads the inputs and writes the page.
+func run(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("perfdoc", flag.ContinueOnError)
+	in := fs.String("in", "", `results of memlink-bench -json ("-" for stdin)`)
+	out := fs.String("out", "", "page to write (default: stdout)")
+	benchstat := fs.String("benchstat", "", "benchstat table to include verbatim")
+	command := fs.String("command", defaultCommand, "the command that produced the input")
+	date := fs.String("date", "", "date of the run (default: the input's modification date)")
+	note := fs.String("note", "", "a paragraph on the conditions of the run")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if *in == "" {
+		return errors.New("-in is required")
+	}
+
+	p := page{Command: *command, Note: strings.TrimSpace(*note), Date: *date, Machine: thisMachine()}
+	r := stdin
+	if *in != "-" {
+		f, err := os.Open(*in)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if p.Date == "" {
+			if st, err := f.Stat(); err == nil {
+				p.Date = st.ModTime().Format(time.DateOnly)
+			}
+		}
+		r = f
+	}
+	if p.Date == "" {
+		p.Date = time.Now().Format(time.DateOnly)
+	}
+	var err error
+	if p.Results, err = readResults(r); err != nil {
+		return fmt.Errorf("%s: %w", *in, err)
+	}
+	if *benchstat != "" {
+		b, err := os.ReadFile(*benchstat)
+		if err != nil {
+			return err
+		}
+		p.Benchstat = string(b)
+	}
+
+	var b strings.Builder
+	render(&b, &p)
+	if *out == "" {
+		_, err := io.WriteString(stdout, b.String())
+		return err
+	}
+	return os.WriteFile(*out, []byte(b.String()), 0o644)
+}
+
+// readResults reads JSON objects, one per line, skipping blank lines.
+func readResults(r io.Reader) ([]result, error) {
+	var rs []result
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			continue
+		}
+		var res result
+		if err := json.Unmarshal([]byte(text), &res); err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		if res.Row == "" {
+			return nil, fmt.Errorf("line %d: no row field", line)
+		}
+		rs = append(rs, res)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, errors.New("no results")
+	}
+	return rs, nil
+}
+
+// thisMachine describes the machine perfdoc runs on.
+func thisMachine() machine {
+	return machine{
+		CPU:       cpuModel(),
+		CPUs:      runtime.NumCPU(),
+		Platform:  runtime.GOOS + "/" + runtime.GOARCH,
+		GoVersion: runtime.Version(),
+	}
+}
+
+// cpuModel returns the first "model name" of /proc/cpuinfo, or "" where
+// there is none.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
