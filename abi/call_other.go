@@ -2,8 +2,6 @@
 
 package abi
 
-import "unsafe"
-
 // internalCode reads as CodeInternal once truncated to int32.
 const internalCode = ^uintptr(2)
 
