@@ -42,7 +42,7 @@ func prepareModules(ctx context.Context, cfg config, stderr io.Writer) (map[stri
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
 	start := time.Now()
-	rep, err := modbuild.BuildAll(ctx, dir, host)
+	rep, err := modbuild.Build(ctx, dir, host, neededModules...)
 	if errors.Is(err, modbuild.ErrNoCompiler) {
 		return nil, fmt.Errorf("%w\nmemlink-bench compiles its C modules from the embedded sources; "+
 			"with no compiler, run it with -modules DIR on modules built elsewhere (%s)",

@@ -213,6 +213,24 @@ func BuildAll(ctx context.Context, dir string, t Target) (Report, error) {
 	return buildAll(ctx, dir, t, cc, modules.All())
 }
 
+// Build is BuildAll for the named modules only (names from
+// modules.All). An unknown name is an error.
+func Build(ctx context.Context, dir string, t Target, names ...string) (Report, error) {
+	mods := make([]modules.Module, 0, len(names))
+	for _, n := range names {
+		m, ok := modules.Lookup(n)
+		if !ok {
+			return Report{}, fmt.Errorf("modbuild: unknown module %q", n)
+		}
+		mods = append(mods, m)
+	}
+	cc, err := FindCompiler(t)
+	if err != nil {
+		return Report{}, err
+	}
+	return buildAll(ctx, dir, t, cc, mods)
+}
+
 // buildAll is BuildAll with the compiler and module list given.
 func buildAll(ctx context.Context, dir string, t Target, cc string, mods []modules.Module) (Report, error) {
 	rep := Report{Paths: make(map[string]string, len(mods)), Compiler: cc, Warnings: map[string]string{}}

@@ -162,6 +162,6 @@ func installHint(t Target) string {
 		}
 		fmt.Fprintf(&b, " or set %s to one", t.CrossEnv())
 	}
-	b.WriteString(", or use modules built elsewhere (tests: set MEMLINK_TEST_MODULES to a directory of prebuilt modules).")
+	b.WriteString(", or use modules built elsewhere (the tests read them from the directory in MEMLINK_TEST_MODULES).")
 	return b.String()
 }

@@ -381,3 +381,17 @@ func TestDefaultCacheDir(t *testing.T) {
 		t.Errorf("DefaultCacheDir = %q, want it to end in %q", dir, want)
 	}
 }
+
+func TestBuildSelected(t *testing.T) {
+	dir := t.TempDir()
+	rep, err := Build(context.Background(), dir, HostTarget(), "echo", "counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Paths) != 2 || rep.Paths["echo"] == "" || rep.Paths["counter"] == "" {
+		t.Fatalf("paths = %v", rep.Paths)
+	}
+	if _, err := Build(context.Background(), dir, HostTarget(), "nonesuch"); err == nil {
+		t.Fatal("Build of an unknown module succeeded")
+	}
+}
