@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
 	"sync"
 
+	"github.com/memlink/memlink-go/hotreload"
 	"github.com/memlink/memlink-go/internal/modtest"
 	"github.com/memlink/memlink-go/memlink"
 )
@@ -145,4 +147,49 @@ func ExampleRuntime_Usage() {
 	u, _ := rt.Usage(h)
 	fmt.Println("calls:", u.CallCount, "generation:", u.Generation, "in flight:", u.InFlight)
 	// Output: calls: 3 generation: 1 in flight: 0
+}
+
+// Reload swaps in a new build behind the same handle.
+func ExampleRuntime_Reload() {
+	rt := memlink.New()
+	defer rt.Close()
+	h, err := rt.Load(memlink.MustParseRef(modulePath("version_v1")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	before, _ := rt.Call(h, "version", nil)
+
+	rep, err := rt.Reload(h, memlink.MustParseRef(modulePath("version_v2")), hotreload.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	after, _ := rt.Call(h, "version", nil)
+	fmt.Printf("%s -> %s, generation %d\n", before, after, rep.Generation)
+	// Output: v1 -> v2, generation 2
+}
+
+// A registry resolves name@version references and enforces the digest its
+// manifest records.
+func ExampleRegistry() {
+	dir, err := os.MkdirTemp("", "registry")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	reg := &memlink.Registry{Dir: dir}
+	for ver, mod := range map[string]string{"1.0.0": "version_v1", "1.4.2": "version_v2"} {
+		if err := reg.Publish("greeter", ver, modulePath(mod)); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	rt := memlink.New(memlink.WithRegistry(dir))
+	defer rt.Close()
+	h, err := rt.Load(memlink.MustParseRef("greeter@^1.0"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, _ := rt.Call(h, "version", nil)
+	fmt.Println("greeter@^1.0 runs", string(out))
+	// Output: greeter@^1.0 runs v2
 }
