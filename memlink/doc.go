@@ -31,4 +31,14 @@
 // past it is reported and quarantined rather than silently trusted. It
 // cannot catch a crash inside native code: a module that dereferences a bad
 // pointer takes the process down, as it would with cgo.
+//
+// # Isolation
+//
+// A module loaded WithIsolation runs in a worker process instead: a
+// crash, abort() or exit() there fails the calls it was running with
+// ErrModuleCrashed and the next call starts a new worker; a call that runs
+// too long (Isolation.CallTimeout, or the context of CallContext) kills
+// the worker instead of pinning a thread; Isolation.MemoryLimit bounds its
+// memory. Calls then cost a few microseconds rather than tens of
+// nanoseconds. See WithIsolation.
 package memlink

@@ -58,6 +58,17 @@ var (
 	// or reload stopped waiting for them. The library is closed when the
 	// last of them returns, never while one runs.
 	ErrDrainTimeout = hotreload.ErrDrainTimeout
+	// ErrModuleCrashed reports a call on an isolated module (WithIsolation)
+	// whose worker process ended while the call ran in it: the module
+	// crashed, exited or ran out of memory, or the worker was killed
+	// because another call timed out. The error is a *CrashError naming
+	// the signal or exit status. It is also the error of every call after
+	// a crash under RestartNever, and of a Load whose worker ended while
+	// loading the module.
+	ErrModuleCrashed = errors.New("module crashed")
+	// ErrCallTimeout reports a call on an isolated module that ran longer
+	// than Isolation.CallTimeout; its worker was killed.
+	ErrCallTimeout = errors.New("call timed out")
 )
 
 // CallError is the error of a call whose module returned a non-zero code.

@@ -100,12 +100,16 @@ type totals struct {
 	errs     [numErrKinds]uint64
 	hist     [numBuckets + 1]uint64
 	sumNanos uint64
+	restarts [numRestartReasons]uint64 // isolated modules' lost workers
 }
 
 func (t *totals) add(o *totals) {
 	t.calls += o.calls
 	for i := range t.errs {
 		t.errs[i] += o.errs[i]
+	}
+	for i := range t.restarts {
+		t.restarts[i] += o.restarts[i]
 	}
 	for i := range t.hist {
 		t.hist[i] += o.hist[i]
@@ -167,6 +171,8 @@ type instance struct {
 
 	spare      sync.Pool // *spareLane
 	spareStats counters
+
+	iso *isoInstance // set when the module runs in a worker process (isolation.go)
 }
 
 // openInstance validates, opens, binds and initialises the module at path.
@@ -269,6 +275,9 @@ func (in *instance) release() error {
 // shutdown calls memlink_shutdown and releases the library and buffers. It
 // must only run once the gate is closed and drained.
 func (in *instance) shutdown() error {
+	if in.iso != nil {
+		return in.shutdownIsolated()
+	}
 	var err error
 	if rc := in.mod.Shutdown(); rc != 0 {
 		err = fmt.Errorf("memlink: %s: memlink_shutdown returned %d (%s)", in.path, rc, abi.CodeText(rc))
@@ -283,6 +292,7 @@ func (in *instance) totals() totals {
 		in.lanes[i].own.addTo(&t)
 	}
 	in.spareStats.addTo(&t)
+	t.restarts = in.restarts()
 	return t
 }
 
@@ -296,6 +306,9 @@ func (in *instance) canaryIntact(out unsafe.Pointer) bool {
 // dst. It is the hot path: no locks, no clock reads except on sampled calls,
 // no allocations unless dst must grow.
 func (in *instance) call(laneIndex int, dst []byte, method string, args []byte) ([]byte, error) {
+	if in.iso != nil {
+		return in.callWorker(dst, method, args)
+	}
 	if in.corrupted.Load() {
 		in.spareStats.errs[errKindCorrupted].Add(1) // quarantined calls count as corrupted
 		return dst, in.corruptErr(method, "an earlier call")

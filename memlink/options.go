@@ -117,9 +117,10 @@ func WithLatencySampling(n int) Option {
 type LoadOption func(*loadOptions)
 
 type loadOptions struct {
-	config  []byte
-	inPlace bool
-	digest  string
+	config    []byte
+	inPlace   bool
+	digest    string
+	isolation *Isolation // WithIsolation (isolation.go)
 }
 
 // WithConfig passes config to the module's memlink_init. Default: empty.

@@ -58,7 +58,7 @@ func (rt *Runtime) Reload(h Handle, ref Ref, cfg hotreload.Config, opts ...LoadO
 	}
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
-	rep, err := rt.reload(e, ref, cfg, opts)
+	rep, err := rt.reload(e, ref, cfg, opts, start)
 	rep.Duration = time.Since(start)
 	rt.stats.reloadDur.observe(rep.Duration, true, lifecycleBucketNanos)
 	if rep.Result != "" {
@@ -87,7 +87,7 @@ func (rt *Runtime) ReloadFile(h Handle, path string, cfg hotreload.Config) (hotr
 	return rt.Reload(h, ref, cfg)
 }
 
-func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOption) (hotreload.Report, error) {
+func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOption, start time.Time) (hotreload.Report, error) {
 	e.mu.Lock()
 	gone := e.gone
 	old := e.cur.Load()
@@ -96,7 +96,7 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 		return hotreload.Report{}, fmt.Errorf("memlink: handle %d: %w", e.h, ErrUnknownHandle)
 	}
 	rep := hotreload.Report{Generation: old.gen, Result: hotreload.ResultRolledBack}
-	lo := loadOptions{config: e.config}
+	lo := loadOptions{config: e.config, isolation: old.isolation()} // an isolated handle stays isolated
 	for _, o := range opts {
 		o(&lo)
 	}
@@ -112,7 +112,7 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 	}
 
 	if cfg.PreserveState {
-		return rt.swapStateful(e, old, next, cfg, rep, rolledBack)
+		return rt.swapStateful(e, old, next, cfg, rep, rolledBack, start)
 	}
 
 	// Stateless: switch first, drain after.
@@ -123,6 +123,7 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 	e.signal()
 	e.mu.Unlock()
 	rep.Generation, rep.Drained, rep.Result = next.gen, old.gate.InFlight(), hotreload.ResultOK
+	rep.Switch = time.Since(start)
 
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout())
 	defer cancel()
@@ -141,15 +142,15 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 // swapStateful holds new calls, drains the old version, carries its state
 // into next and switches, or rolls back on any failure.
 func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Config, rep hotreload.Report,
-	rolledBack func(error) error) (hotreload.Report, error) {
+	rolledBack func(error) error, start time.Time) (hotreload.Report, error) {
 	discard := func() {
 		next.gate.Close()
 		_ = next.shutdown() // the reason for the rollback is the error to report
 	}
-	if !old.mod.HasState() || !next.mod.HasState() {
+	if !old.hasState() || !next.hasState() {
 		discard()
 		which := old.file
-		if old.mod.HasState() {
+		if old.hasState() {
 			which = next.origin
 		}
 		return rep, rolledBack(fmt.Errorf("%w: %s", hotreload.ErrStateUnsupported, which))
@@ -174,22 +175,14 @@ func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Con
 		rep.Result = hotreload.ResultDrainTimeout
 		return rep, rolledBack(fmt.Errorf("%d call(s) still running after %v: %w", old.gate.InFlight(), cfg.Timeout(), ErrDrainTimeout))
 	}
-	size := old.mod.StateSize()
-	if size > maxStateBytes {
-		reopen()
-		discard()
-		return rep, rolledBack(fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, old.file, size))
+	state, err := old.saveState() // in process or across the process boundary (isolation.go)
+	if err == nil {
+		err = next.restoreState(state)
 	}
-	state := make([]byte, size)
-	if rc := old.mod.SerializeState(state); rc != 0 {
+	if err != nil {
 		reopen()
 		discard()
-		return rep, rolledBack(fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, old.file, rc))
-	}
-	if rc := next.mod.DeserializeState(state); rc != 0 {
-		reopen()
-		discard()
-		return rep, rolledBack(fmt.Errorf("%w: %s: memlink_deserialize_state returned %d", hotreload.ErrStateTransfer, next.origin, rc))
+		return rep, rolledBack(err)
 	}
 	e.mu.Lock()
 	e.live = append(e.live, next)
@@ -200,6 +193,7 @@ func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Con
 	// version cannot undo it.
 	_ = e.finish(old)
 	rep.Generation, rep.StateBytes, rep.Result = next.gen, len(state), hotreload.ResultOK
+	rep.Switch = time.Since(start)
 	return rep, nil
 }
 

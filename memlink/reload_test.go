@@ -36,7 +36,8 @@ func TestReloadKeepsHandle(t *testing.T) {
 	if got := call(t, rt, h, "version", ""); got != "v2" {
 		t.Fatalf("after reload: %q", got)
 	}
-	if rep.Generation != 2 || rep.Result != hotreload.ResultOK || rep.Drained != 0 || rep.Duration <= 0 {
+	if rep.Generation != 2 || rep.Result != hotreload.ResultOK || rep.Drained != 0 || rep.Duration <= 0 ||
+		rep.Switch <= 0 || rep.Switch > rep.Duration {
 		t.Fatalf("report = %+v", rep)
 	}
 	u, _ := rt.Usage(h)
@@ -310,6 +311,10 @@ func TestStatelessReloadDrainTimeout(t *testing.T) {
 	}
 	if rep.Result != hotreload.ResultDrainTimeout || rep.Generation != 2 || rep.Drained != 1 {
 		t.Fatalf("report = %+v", rep)
+	}
+	// The handle switched before the drain began: the wait is not downtime.
+	if rep.Switch <= 0 || rep.Switch >= rep.Duration-40*time.Millisecond {
+		t.Errorf("switched after %v of %v", rep.Switch, rep.Duration)
 	}
 	// The new version serves new calls at once.
 	if got := call(t, rt, h, "echo", "new"); got != "new" {

@@ -192,7 +192,12 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 	} else if want != "" {
 		return fail(errors.New("a pinned digest is verified on a private copy; it cannot be combined with LoadInPlace"))
 	}
-	in, err := openInstance(&rt.opts, target, lo.config, gen)
+	var in *instance
+	if lo.isolation != nil {
+		in, err = openIsolated(&rt.opts, target, lo.config, gen, *lo.isolation, copied)
+	} else {
+		in, err = openInstance(&rt.opts, target, lo.config, gen)
+	}
 	if err != nil {
 		if copied != nil {
 			_ = copied.remove()
@@ -532,6 +537,9 @@ func (e *entry) unload(timeout time.Duration) error {
 	var errs []error
 	for _, in := range live {
 		if err := e.retire(ctx, in); err != nil {
+			if errors.Is(err, ErrDrainTimeout) {
+				in.abandon() // an isolated module's worker is killed, failing its calls
+			}
 			errs = append(errs, err)
 		}
 	}
@@ -594,8 +602,9 @@ func (e *entry) usage() Usage {
 	u := Usage{CallCount: s.totals.calls, InFlight: s.inFlight, Reloads: s.reloads[0]}
 	if cur != nil {
 		u.Generation = cur.gen
-		u.ArenaBytes = cur.mem.Used()
-		if c := cur.mem.Capacity(); c > 0 {
+		var c int
+		u.ArenaBytes, c = cur.arena()
+		if c > 0 {
 			u.ArenaUsage = float64(u.ArenaBytes) / float64(c)
 		}
 	}

@@ -107,6 +107,13 @@ type ModuleStats struct {
 	// Latency is the histogram of sampled call durations (see
 	// WithLatencySampling), with bounds from 100ns to 1.68s.
 	Latency Histogram
+	// WorkerRestarts counts, for a module loaded WithIsolation, the worker
+	// processes lost abnormally, by reason: every one of
+	// WorkerRestartReasons is a key. A loss is counted when the worker
+	// ends, whether a new one is started (on the next call) or not
+	// (RestartNever); an Unload is not counted. Counts continue across
+	// reloads. Nil for a module loaded in process.
+	WorkerRestarts map[string]uint64
 }
 
 // Stats takes a snapshot of the runtime's counters. It reads atomics and
@@ -143,7 +150,11 @@ func (rt *Runtime) Stats() Stats {
 			ms.Reloads[string(r)] = snap.reloads[i]
 		}
 		if cur := snap.cur; cur != nil {
-			ms.Path, ms.Generation, ms.ArenaBytes = cur.source(), cur.gen, cur.mem.Used()
+			ms.Path, ms.Generation = cur.source(), cur.gen
+			ms.ArenaBytes, _ = cur.arena()
+			if cur.iso != nil {
+				ms.WorkerRestarts = workerRestarts(&t.restarts)
+			}
 		}
 		s.Modules = append(s.Modules, ms)
 	}

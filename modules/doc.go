@@ -28,6 +28,11 @@
 //   - errors returns each result code on request, sleep blocks for a given
 //     time, overflow writes past the ABI-1 output buffer, and configured
 //     returns the configuration it was initialised with.
+//   - crashy, segv, abort, exit, loop and bomb are builds of fault.c, which
+//     fails the ways no in-process host survives (a null store, abort(),
+//     exit(3), an endless loop, unbounded allocation), for testing
+//     out-of-process isolation. crashy only fails when asked by method
+//     name; the others also fail on "process".
 //
 // The doc comment at the top of each c/*.c file lists its methods.
 package modules

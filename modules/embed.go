@@ -53,6 +53,12 @@ var all = []Module{
 	{Name: "sleep", Source: "sleep.c", Doc: `ABI 1: "sleep" waits the given milliseconds; other methods echo`},
 	{Name: "overflow", Source: "overflow.c", Doc: "ABI 1: writes N bytes of 'A' (default 4160), past the 4096-byte buffer"},
 	{Name: "configured", Source: "configured.c", Doc: `ABI 1: "config" returns the configuration passed to memlink_init`},
+	{Name: "crashy", Source: "fault.c", Doc: `ABI 1: echoes, but "segv", "abort", "exit", "loop" and "bomb" crash, hang or exhaust memory`},
+	{Name: "segv", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=1"}, Doc: `crashy whose "process" stores through a null pointer (SIGSEGV)`},
+	{Name: "abort", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=2"}, Doc: `crashy whose "process" calls abort()`},
+	{Name: "exit", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=3"}, Doc: `crashy whose "process" calls exit(3)`},
+	{Name: "loop", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=4"}, Doc: `crashy whose "process" never returns`},
+	{Name: "bomb", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=5"}, Doc: `crashy whose "process" allocates memory without bound`},
 }
 
 // All returns every module to build, in a fixed order. The result is a

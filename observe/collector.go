@@ -50,6 +50,9 @@ type collector struct {
 	generation   *prometheus.Desc
 	arenaBytes   *prometheus.Desc
 	callDuration *prometheus.Desc
+
+	restartReasons []string // memlink.WorkerRestartReasons(), fixed at construction
+	workerRestarts *prometheus.Desc
 }
 
 // NewCollector returns a prometheus.Collector that exports the counters of
@@ -98,6 +101,12 @@ func NewCollector(src Source) prometheus.Collector {
 		callDuration: prometheus.NewDesc("memlink_call_duration_seconds",
 			"Duration of sampled calls (see memlink.WithLatencySampling); the count is of sampled calls, not of all calls.",
 			module, nil),
+
+		restartReasons: memlink.WorkerRestartReasons(),
+		workerRestarts: prometheus.NewDesc("memlink_worker_restarts_total",
+			"Worker processes of an isolated module (memlink.WithIsolation) lost abnormally, by reason: "+
+				"crash, memory (ran into its memory limit), timeout or canceled (killed because of a call).",
+			with("reason"), nil),
 	}
 }
 
@@ -106,6 +115,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.modulesLoaded, c.loads, c.unloads, c.loadErrors, c.loadDuration, c.reloadDuration,
 		c.calls, c.callErrors, c.inFlight, c.reloads, c.generation, c.arenaBytes, c.callDuration,
+		c.workerRestarts,
 	} {
 		ch <- d
 	}
@@ -138,6 +148,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.generation, prometheus.GaugeValue, float64(m.Generation), name, handle)
 		ch <- prometheus.MustNewConstMetric(c.arenaBytes, prometheus.GaugeValue, float64(m.ArenaBytes), name, handle)
 		ch <- constHistogram(c.callDuration, m.Latency, name, handle)
+		if m.WorkerRestarts != nil { // isolated modules only
+			for _, r := range c.restartReasons {
+				ch <- prometheus.MustNewConstMetric(c.workerRestarts, prometheus.CounterValue, float64(m.WorkerRestarts[r]), name, handle, r)
+			}
+		}
 	}
 }
 

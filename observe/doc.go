@@ -41,6 +41,11 @@
 //	memlink_module_generation             gauge      1 after load, one more per successful reload
 //	memlink_arena_bytes                   gauge      off-heap memory for call buffers
 //	memlink_call_duration_seconds         histogram  sampled call durations
+//	memlink_worker_restarts_total{reason} counter    isolated modules' lost workers, by reason
+//
+// memlink_worker_restarts_total exists only for modules loaded with
+// memlink.WithIsolation, with a series for every reason in
+// memlink.WorkerRestartReasons (crash, memory, timeout, canceled).
 //
 // The module label is the module's file base name without its extension
 // ("echo" for /opt/modules/echo.so). Two loaded modules can share a name,

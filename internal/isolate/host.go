@@ -1,0 +1,678 @@
+//go:build unix
+
+package isolate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// seqMask bounds the sequence number kept in the high bits of a state word.
+const seqMask = 1<<29 - 1
+
+// worker is the host's side of one worker process.
+type worker struct {
+	c     *Client
+	g     geometry
+	mem   []byte
+	slots []hostSlot
+	sem   chan struct{} // one token per slot in use
+	bell  *hostBell
+	proc  *os.Process
+	life  *os.File // write end of the lifeline; closing it ends the worker
+	born  time.Time
+
+	doomed     atomic.Bool // admits no new call: killed, dying or shut down
+	dead       atomic.Bool // reaped; exit is valid
+	deadCh     chan struct{}
+	exit       Exit
+	killWhy    atomic.Int32 // Reason+1 of a kill the host ordered
+	killDetail atomic.Pointer[string]
+	planned    atomic.Bool // Shutdown asked the worker to exit
+	refs       atomic.Int64
+}
+
+// hostSlot is the host's view of one slot. Its owner (the goroutine that
+// acquired it) is the only writer of seq.
+type hostSlot struct {
+	i        int
+	v        slotView
+	seq      uint32
+	taken    atomic.Bool   // owned by a request
+	canceled atomic.Uint32 // seq of a request whose context ended
+	answered atomic.Uint64 // requests answered, for the health rule
+	svc      int64         // moving average of the worker's service time here, ns
+}
+
+// response is a worker's answer as read from a slot.
+type response struct {
+	kind, flags uint32
+	code        int32
+	n, aux      uint64
+}
+
+func workerEnv() []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, EnvWorker+"=") })
+	return append(env, EnvWorker+"="+strings.Repeat("1", protoVersion))
+}
+
+// maxSleep bounds one sleep of a waiting host goroutine, so that it looks
+// at its slot at least this often even if a wake-up were lost.
+const maxSleep = 250 * time.Millisecond
+
+// regionBytes is the size of the shared region of a worker for cfg.
+func regionBytes(cfg *Config) int {
+	return newGeometry(cfg.Slots, cfg.ArgCap, cfg.OutputCap, os.Getpagesize()).size()
+}
+
+// startWorker creates a shared region and starts a worker process on it.
+// The module is not loaded yet; see load.
+func startWorker(c *Client) (*worker, error) {
+	cfg := &c.cfg
+	g := newGeometry(cfg.Slots, cfg.ArgCap, cfg.OutputCap, os.Getpagesize())
+	f, err := createShm(g.size())
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close() // the mappings and the child's copy keep it alive
+	mem, err := mapShared(f, g.size())
+	if err != nil {
+		return nil, err
+	}
+	bell, err := newHostBell(g.slots)
+	if err != nil {
+		_ = unmap(mem) // the error to report is the one above
+		return nil, err
+	}
+	h := header{geometry: g, maxOutput: uint64(cfg.MaxOutput), memLimit: uint64(max(cfg.MemoryLimit, 0)), spin: uint64(cfg.Spin)}
+	rand.Read(h.canary[:])
+	extra := []*os.File{f, nil}
+	if cfg.File != nil {
+		extra = append(extra, cfg.File)
+	}
+	if children := bell.childFiles(); len(children) > 0 {
+		h.pipeBase = uint32(fdRegion + len(extra))
+		extra = append(extra, children...)
+	}
+	h.put(mem)
+	w := &worker{c: c, g: g, mem: mem, bell: bell, deadCh: make(chan struct{}), sem: make(chan struct{}, g.slots)}
+	w.slots = make([]hostSlot, g.slots)
+	for i := range w.slots {
+		base := g.slotBase(i)
+		end := base + sArgs + g.argCap + g.outCap + canarySize
+		w.slots[i] = hostSlot{i: i, v: slotView{base: mem[base:end:end], g: &w.g}}
+		copy(w.slots[i].v.canary(), h.canary[:])
+	}
+	cleanup := func() {
+		bell.close()
+		_ = unmap(mem) // the error to report is the caller's
+	}
+	exe, exeFile, err := executable()
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	extra[fdLifeline-fdRegion] = lifeR
+	if exeFile != nil {
+		// Executed through the child's own descriptor table, once the
+		// inherited descriptors are in place.
+		h.exeFD = uint32(fdRegion + len(extra))
+		exe = "/proc/self/fd/" + strconv.Itoa(int(h.exeFD))
+		extra = append(extra, exeFile)
+		h.put(mem)
+	}
+	cmd := &exec.Cmd{
+		Path:        exe,
+		Args:        []string{"memlink-worker " + cfg.Name},
+		Env:         workerEnv(),
+		ExtraFiles:  extra,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		SysProcAttr: sysProcAttr(),
+	}
+	err = cmd.Start()
+	lifeR.Close()
+	bell.started()
+	if err != nil {
+		lifeW.Close()
+		cleanup()
+		return nil, err
+	}
+	w.proc, w.life, w.born = cmd.Process, lifeW, time.Now()
+	w.refs.Store(1) // the reaper's
+	go w.reap()
+	return w, nil
+}
+
+// load runs opInit: the worker opens and binds the module and calls
+// memlink_init.
+func (w *worker) load(ctx context.Context) (Info, error) {
+	cfg := &w.c.cfg
+	path := cfg.Path
+	if cfg.File != nil {
+		path = "/proc/self/fd/" + strconv.Itoa(fdModule)
+	}
+	args := make([]byte, 4, 4+len(path)+len(cfg.Init))
+	binary.LittleEndian.PutUint32(args, uint32(len(path)))
+	args = append(append(args, path...), cfg.Init...)
+	sl, err := w.acquire(ctx)
+	if err != nil {
+		return Info{}, w.loadErr(err)
+	}
+	defer w.release(sl)
+	r, msg, err := w.request(ctx, sl, opInit, 0, args, 0, w.deadline(), nil)
+	if err != nil {
+		return Info{}, w.loadErr(err)
+	}
+	switch r.kind {
+	case respOK:
+		return Info{Pid: w.proc.Pid, Version2: r.flags&respV2 != 0, HasState: r.flags&respState != 0}, nil
+	case respLoadError:
+		class := int(r.code)
+		if class < LoadInvalid || class > LoadInit {
+			class = LoadInvalid
+		}
+		return Info{}, &LoadFailure{Class: class, Code: int32(uint32(r.aux)), Msg: string(msg)}
+	}
+	return Info{}, w.violation(fmt.Sprintf("answer kind %d to opInit", r.kind))
+}
+
+func (w *worker) loadErr(err error) error {
+	var f *Failure
+	if errors.As(err, &f) && f.Exit != nil {
+		return &LoadFailure{Class: LoadStart, Exit: f.Exit, Err: err}
+	}
+	if errors.Is(err, errRetry) {
+		<-w.deadCh
+		ex := w.exit
+		return &LoadFailure{Class: LoadStart, Exit: &ex}
+	}
+	return &LoadFailure{Class: LoadStart, Err: err}
+}
+
+func (w *worker) deadline() time.Time {
+	if d := w.c.cfg.CallTimeout; d > 0 {
+		return time.Now().Add(d)
+	}
+	return time.Time{}
+}
+
+// acquire takes a free slot and a reference on the mapping. It takes the
+// lowest free slot: a caller that calls again and again keeps getting the
+// same one, whose worker thread is still polling for its next request,
+// instead of rotating through slots whose threads have gone to sleep.
+func (w *worker) acquire(ctx context.Context) (*hostSlot, error) {
+	for {
+		r := w.refs.Load()
+		if r <= 0 || w.doomed.Load() {
+			return nil, errRetry
+		}
+		if w.refs.CompareAndSwap(r, r+1) {
+			break
+		}
+	}
+	select {
+	case w.sem <- struct{}{}:
+	default:
+		select {
+		case w.sem <- struct{}{}:
+		case <-w.deadCh:
+			w.unref()
+			return nil, errRetry
+		case <-ctx.Done():
+			w.unref()
+			return nil, &Failure{Kind: FailCanceled, Ctx: ctx.Err()}
+		}
+	}
+	// Holding a token guarantees a free slot.
+	for {
+		for i := range w.slots {
+			sl := &w.slots[i]
+			if !sl.taken.Load() && sl.taken.CompareAndSwap(false, true) {
+				return sl, nil
+			}
+		}
+	}
+}
+
+func (w *worker) release(sl *hostSlot) {
+	sl.taken.Store(false)
+	<-w.sem
+	w.unref()
+}
+
+func (w *worker) unref() {
+	if w.refs.Add(-1) == 0 {
+		w.bell.close()
+		_ = unmap(w.mem)   // nothing uses the mapping any more; nobody to tell
+		_ = w.life.Close() // the worker is gone
+	}
+}
+
+// call runs memlink_call / memlink_call_v2 on the worker.
+func (w *worker) call(ctx context.Context, dst []byte, id uint32, args []byte) ([]byte, Result, error) {
+	sl, err := w.acquire(ctx)
+	if err != nil {
+		return dst, Result{}, err
+	}
+	defer w.release(sl)
+	r, out, err := w.request(ctx, sl, opCall, id, args, 0, w.deadline(), dst)
+	if err != nil {
+		return dst, Result{}, err
+	}
+	switch r.kind {
+	case respOK:
+		return out, Result{Kind: ResultOK}, nil
+	case respCode:
+		return dst, Result{Kind: ResultCode, Code: r.code, Message: string(out[len(dst):])}, nil
+	case respOverrun:
+		return dst, Result{Kind: ResultOverrun, Cap: r.aux}, nil
+	case respLiar:
+		return dst, Result{Kind: ResultLiar, N: r.n, Cap: r.aux}, nil
+	case respTooLarge:
+		return dst, Result{Kind: ResultTooLarge, N: r.n, Cap: r.aux}, nil
+	}
+	return dst, Result{}, w.violation(fmt.Sprintf("answer kind %d to a call", r.kind))
+}
+
+// getState runs memlink_get_state_size and memlink_serialize_state.
+func (w *worker) getState(ctx context.Context, limit uint64) ([]byte, Result, error) {
+	sl, err := w.acquire(ctx)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	defer w.release(sl)
+	r, out, err := w.request(ctx, sl, opGetState, 0, nil, limit, w.deadline(), nil)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	switch r.kind {
+	case respOK:
+		return out, Result{Kind: ResultOK}, nil
+	case respCode:
+		return nil, Result{Kind: ResultCode, Code: r.code}, nil
+	case respTooLarge:
+		return nil, Result{Kind: ResultTooLarge, N: r.n, Cap: r.aux}, nil
+	}
+	return nil, Result{}, w.violation(fmt.Sprintf("answer kind %d to opGetState", r.kind))
+}
+
+// setState runs memlink_deserialize_state.
+func (w *worker) setState(ctx context.Context, state []byte) (Result, error) {
+	sl, err := w.acquire(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer w.release(sl)
+	r, _, err := w.request(ctx, sl, opSetState, 0, state, 0, w.deadline(), nil)
+	if err != nil {
+		return Result{}, err
+	}
+	switch r.kind {
+	case respOK:
+		return Result{Kind: ResultOK}, nil
+	case respCode:
+		return Result{Kind: ResultCode, Code: r.code}, nil
+	}
+	return Result{}, w.violation(fmt.Sprintf("answer kind %d to opSetState", r.kind))
+}
+
+// shutdown asks the worker to run memlink_shutdown and exit, and waits
+// for it to go, killing it when timeout passes first. It returns
+// memlink_shutdown's result.
+func (w *worker) shutdown(timeout time.Duration) (int32, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	w.planned.Store(true)
+	rc, err := int32(0), error(nil)
+	if sl, aerr := w.acquire(ctx); aerr == nil {
+		w.doomed.Store(true)
+		var r response
+		r, _, err = w.request(context.Background(), sl, opShutdown, 0, nil, 0, time.Now().Add(timeout), nil)
+		if err == nil {
+			rc = r.code
+		}
+		w.release(sl)
+	}
+	w.doomed.Store(true)
+	select {
+	case <-w.deadCh:
+	case <-ctx.Done():
+		w.kill(reasonShutdown, "killed: it did not exit after memlink_shutdown")
+		<-w.deadCh
+	}
+	return rc, err
+}
+
+// kill sends SIGKILL, once; the reaper records why. A worker the host was
+// stopping anyway (Shutdown, a failed load) ends with reasonShutdown, so
+// that its end is not counted as a loss.
+func (w *worker) kill(r Reason, detail string) {
+	if w.planned.Load() {
+		r = reasonShutdown
+	}
+	w.doomed.Store(true)
+	if w.killWhy.CompareAndSwap(0, int32(r)+1) {
+		w.killDetail.Store(&detail)
+		_ = w.proc.Kill() // fails only when it has already exited, which is the aim
+	}
+}
+
+// violation kills a worker that broke the protocol (its module scribbled
+// on the shared region, most likely) and returns the error for the call.
+func (w *worker) violation(what string) error {
+	w.kill(ReasonCrash, "killed after a protocol violation: "+what)
+	<-w.deadCh
+	ex := w.exit
+	return &Failure{Kind: FailLost, Exit: &ex, Killed: true}
+}
+
+// reap waits for the process to end, records how, and fails the requests
+// it had not answered.
+func (w *worker) reap() {
+	ps, err := w.proc.Wait()
+	ex := Exit{Pid: w.proc.Pid, Status: -1}
+	if err != nil {
+		ex.Detail = "wait: " + err.Error()
+	} else {
+		if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
+			if ws.Signaled() {
+				ex.Signal = signalName(ws.Signal())
+			} else {
+				ex.Status = ws.ExitStatus()
+			}
+		}
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > 0 {
+			ex.MaxRSS = uint64(ru.Maxrss) * maxRSSUnit
+		}
+	}
+	limit := uint64(max(w.c.cfg.MemoryLimit, 0))
+	switch why := w.killWhy.Load(); {
+	case why != 0:
+		ex.Reason = Reason(why - 1)
+		ex.Detail = *w.killDetail.Load()
+	case w.planned.Load() && ex.Status == exitOK:
+		ex.Reason = reasonShutdown
+	case MemoryLimitEnforced && limit > 0 && ex.MaxRSS >= limit/4*3:
+		ex.Reason = ReasonMemory
+		ex.Detail = "memory limit of " + formatBytes(limit) + " reached"
+	default:
+		ex.Reason = ReasonCrash
+	}
+	w.exit = ex
+	w.doomed.Store(true)
+	w.dead.Store(true)
+	for i := range w.slots {
+		w.drop(&w.slots[i], 0, true)
+	}
+	close(w.deadCh)
+	w.c.workerEnded(w)
+	w.unref()
+}
+
+// workerEnded is the reaper's report.
+func (c *Client) workerEnded(w *worker) {
+	ex := w.exit
+	if ex.Reason == reasonShutdown {
+		return
+	}
+	c.restarts[ex.Reason].Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lost = &ex
+	if time.Since(w.born) >= HealthyAfter || w.answered() >= HealthyCalls {
+		c.failures = 0
+	}
+	c.failures++
+	c.notBefore = time.Now().Add(backoff(c.failures))
+}
+
+func (w *worker) answered() uint64 {
+	var n uint64
+	for i := range w.slots {
+		n += w.slots[i].answered.Load()
+	}
+	return n
+}
+
+func formatBytes(n uint64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// drop gives up on the request seq posted in sl (any request when anySeq
+// is set), if it is still posted or running, and wakes its waiter. It
+// reports whether it did.
+func (w *worker) drop(sl *hostSlot, seq uint32, anySeq bool) bool {
+	st := sl.v.state()
+	for {
+		cur := st.Load()
+		if !anySeq && cur>>3 != seq {
+			return false
+		}
+		var next uint32
+		switch cur & stMask {
+		case stReq:
+			next = cur&^stMask | stDroppedQueued
+		case stBusy:
+			next = cur&^stMask | stDroppedBusy
+		default:
+			return false
+		}
+		if st.CompareAndSwap(cur, next) {
+			if sl.v.u32(sParentAsleep).Load() != 0 {
+				w.bell.wakeHost(sl.i, st)
+			}
+			return true
+		}
+	}
+}
+
+// request runs one operation on sl: it stages args that do not fit the
+// args area (opPut rounds), posts the operation, waits for the answer and
+// collects its payload (from the output area, or with opFetch rounds). The
+// payload is appended to dst.
+func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, args []byte, total uint64, deadline time.Time, dst []byte) (response, []byte, error) {
+	v := sl.v
+	var flags uint32
+	if len(args) > w.g.argCap {
+		for off := 0; off < len(args); off += w.g.argCap {
+			n := copy(v.args(), args[off:])
+			v.u32(sReqOp).Store(opPut)
+			v.u64(sReqLen).Store(uint64(n))
+			v.u64(sReqOffset).Store(uint64(off))
+			v.u64(sReqTotal).Store(uint64(len(args)))
+			r, err := w.roundTrip(ctx, sl, deadline)
+			if err != nil {
+				return r, dst, err
+			}
+			if r.kind != respOK {
+				return r, dst, w.violation("staging refused")
+			}
+		}
+		flags = reqStaged
+	} else {
+		copy(v.args(), args)
+	}
+	v.u32(sReqOp).Store(op)
+	v.u32(sReqMethod).Store(method)
+	v.u64(sReqLen).Store(uint64(len(args)))
+	v.u32(sReqFlags).Store(flags)
+	v.u64(sReqTotal).Store(total)
+	r, err := w.roundTrip(ctx, sl, deadline)
+	if err != nil {
+		return r, dst, err
+	}
+	switch r.kind {
+	case respOK, respCode, respLoadError:
+	default:
+		return r, dst, nil
+	}
+	if r.flags&respStaged == 0 {
+		if r.n > uint64(w.g.outCap) {
+			return r, dst, w.violation(fmt.Sprintf("%d payload bytes in a %d-byte area", r.n, w.g.outCap))
+		}
+		return r, append(dst, v.out()[:r.n]...), nil
+	}
+	if limit := max(uint64(w.c.cfg.MaxOutput), total); r.n > limit {
+		return r, dst, w.violation(fmt.Sprintf("%d staged bytes, over the limit %d", r.n, limit))
+	}
+	base := len(dst)
+	out := slices.Grow(dst, int(r.n))
+	for got := uint64(0); got < r.n; {
+		v.u32(sReqOp).Store(opFetch)
+		v.u64(sReqOffset).Store(got)
+		v.u32(sReqFlags).Store(0)
+		f, err := w.roundTrip(ctx, sl, deadline)
+		if errors.Is(err, errRetry) {
+			// The call itself ran; its answer is lost with the worker.
+			<-w.deadCh
+			ex := w.exit
+			err = &Failure{Kind: FailLost, Exit: &ex}
+		}
+		if err != nil {
+			return r, out[:base], err
+		}
+		if f.kind != respOK || f.n == 0 || f.n > uint64(w.g.argCap) || f.n > r.n-got {
+			return r, out[:base], w.violation("bad chunk")
+		}
+		out = append(out, v.args()[:f.n]...)
+		got += f.n
+	}
+	return r, out, nil
+}
+
+// roundTrip posts the request already written to sl and waits for the
+// answer, the deadline, the context or the worker's end.
+func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time) (response, error) {
+	v := sl.v
+	st := v.state()
+	sl.seq = (sl.seq + 1) & seqMask
+	seq := sl.seq
+	st.Store(seq<<3 | stReq)
+	if v.u32(sWorkerAsleep).Load() != 0 {
+		w.bell.wakeWorker(sl.i, st)
+	}
+	if w.dead.Load() {
+		// The reaper may have looked at this slot before the request
+		// was posted.
+		w.drop(sl, seq, false)
+	}
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() {
+			sl.canceled.Store(seq)
+			w.drop(sl, seq, false)
+		})
+	}
+	final, timedOut := w.await(sl, seq, deadline)
+	if stop != nil {
+		stop()
+	}
+	if final>>3 != seq {
+		return response{}, w.violation(fmt.Sprintf("state word %#x, want sequence %d", final, seq))
+	}
+	switch final & stMask {
+	case stDone:
+		r := response{
+			kind:  v.u32(sRespKind).Load(),
+			code:  int32(v.u32(sRespCode).Load()),
+			n:     v.u64(sRespLen).Load(),
+			aux:   v.u64(sRespAux).Load(),
+			flags: v.u32(sRespFlags).Load(),
+		}
+		svc := int64(v.u64(sRespNanos).Load())
+		sl.svc += (svc - sl.svc) / 8
+		sl.answered.Add(1)
+		return r, nil
+	case stDroppedQueued, stDroppedBusy:
+		busy := final&stMask == stDroppedBusy
+		switch {
+		case timedOut:
+			w.kill(ReasonTimeout, "killed after timeout: a call ran longer than "+w.c.cfg.CallTimeout.String())
+			return response{}, &Failure{Kind: FailTimeout, Killed: true}
+		case sl.canceled.Load() == seq && ctx.Err() != nil:
+			err := ctx.Err()
+			if busy {
+				if errors.Is(err, context.DeadlineExceeded) {
+					w.kill(ReasonTimeout, "killed after timeout: a call ran past its context's deadline")
+				} else {
+					w.kill(ReasonCanceled, "killed: a running call's context was cancelled")
+				}
+			}
+			return response{}, &Failure{Kind: FailCanceled, Ctx: err, Killed: busy}
+		case !busy:
+			return response{}, errRetry
+		}
+		<-w.deadCh
+		ex := w.exit
+		return response{}, &Failure{Kind: FailLost, Exit: &ex}
+	}
+	return response{}, w.violation(fmt.Sprintf("state word %#x", final))
+}
+
+// await waits until request seq on sl is answered or dropped, spinning
+// first when the worker's recent calls were short, then sleeping on the
+// doorbell. At the deadline it drops the request itself.
+func (w *worker) await(sl *hostSlot, seq uint32, deadline time.Time) (final uint32, timedOut bool) {
+	st := sl.v.state()
+	asleep := sl.v.u32(sParentAsleep)
+	spun := false
+	for {
+		cur := st.Load()
+		if cur != seq<<3|stReq && cur != seq<<3|stBusy {
+			return cur, timedOut
+		}
+		if !spun {
+			spun = true
+			// Spin only when the module's recent calls were short enough
+			// to be caught.
+			if spin := w.c.cfg.Spin; spin > 0 && time.Duration(sl.svc) < spin && spinWhilePending(st, seq, spin) {
+				continue
+			}
+		}
+		timeout := maxSleep
+		if !deadline.IsZero() {
+			timeout = min(time.Until(deadline), maxSleep)
+			if timeout <= 0 {
+				if w.drop(sl, seq, false) {
+					timedOut = true
+				}
+				continue
+			}
+		}
+		asleep.Store(1)
+		if st.Load() == cur {
+			w.bell.sleep(sl.i, st, cur, timeout)
+		}
+		asleep.Store(0)
+		if st.Load() == seq<<3|stReq && sl.v.u32(sWorkerAsleep).Load() != 0 {
+			// Still not taken after a whole sleep: ring again rather than
+			// trust that no wake-up can ever be lost.
+			w.bell.wakeWorker(sl.i, st)
+		}
+	}
+}

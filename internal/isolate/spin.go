@@ -1,0 +1,84 @@
+//go:build unix
+
+package isolate
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Spinning bounds. A waiter polls its state word for at most its window
+// before it sleeps: long enough to catch the answer of a short call (about
+// a microsecond) or the next request of a busy caller without a system
+// call or a wake-up, short enough that an idle slot costs nothing.
+const (
+	// minSpin is the smallest window the worker's adaptive spin shrinks
+	// to; a caller calling again within it opens the window fully again.
+	// It is long enough to cover a busy caller's gap between two calls
+	// even when that caller is preempted briefly.
+	minSpin = 10 * time.Microsecond
+	// pollsPerCheck is how many polls pass between two clock reads (and
+	// two yields to other goroutines).
+	pollsPerCheck = 64
+)
+
+// osYieldEvery is how often a spinner also yields its CPU to other
+// threads; see yield.
+const osYieldEvery = 5 * time.Microsecond
+
+// spinner times one spin.
+type spinner struct {
+	start, nextOS time.Time
+	limit         time.Duration
+}
+
+func newSpinner(d time.Duration) spinner {
+	now := time.Now()
+	return spinner{start: now, nextOS: now.Add(osYieldEvery), limit: d}
+}
+
+// pause is called between rounds of polls. It yields, and reports false
+// once the spin has lasted its limit.
+func (s *spinner) pause() bool {
+	now := time.Now()
+	if now.Sub(s.start) >= s.limit {
+		return false
+	}
+	os := !now.Before(s.nextOS)
+	if os {
+		s.nextOS = now.Add(osYieldEvery)
+	}
+	yield(os)
+	return true
+}
+
+// spinWhileEqual polls w until it no longer holds old (true) or d has
+// passed (false), yielding between rounds of polls so that a spinning
+// goroutine never starves one with work to do.
+func spinWhileEqual(w *atomic.Uint32, old uint32, d time.Duration) bool {
+	sp := newSpinner(d)
+	for i := 1; ; i++ {
+		if w.Load() != old {
+			return true
+		}
+		if i%pollsPerCheck == 0 && !sp.pause() {
+			return false
+		}
+	}
+}
+
+// spinWhilePending polls a host slot's state word while it says request
+// seq is posted or running. It returns true when the state has moved on,
+// false after d.
+func spinWhilePending(w *atomic.Uint32, seq uint32, d time.Duration) bool {
+	req, busy := seq<<3|stReq, seq<<3|stBusy
+	sp := newSpinner(d)
+	for i := 1; ; i++ {
+		if s := w.Load(); s != req && s != busy {
+			return true
+		}
+		if i%pollsPerCheck == 0 && !sp.pause() {
+			return false
+		}
+	}
+}
