@@ -41,8 +41,8 @@ var rowDocs = map[string]rowDoc{
 	"reload": {
 		title: "Hot reload",
 		what: "Microseconds per `Reload` of the counter module, stateless or stateful (`PreserveState`, " +
-			"the counter carried across), while 0 or 100 goroutines call `increment` on the handle " +
-			"without pause (each yields the processor after every call). The extra column is the mean " +
+			"the counter carried across), while 0 or 100 goroutines call the handle, each sleeping 1 ms " +
+			"inside the module and then calling `increment`. The extra column is the mean " +
 			"number of calls in flight when the handle switched. A stateful run also checks that no " +
 			"increment was lost.",
 		baseline: "`Load` and `Unload` of the same module through memlink, with the same callers running.",
