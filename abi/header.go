@@ -269,7 +269,7 @@ func inspectPE(b []byte) (Image, error) {
 	}
 	off := uint64(binary.LittleEndian.Uint32(b[0x3c:]))
 	if off+24 > uint64(len(b)) {
-		return Image{}, fmt.Errorf("PE header at offset %d is beyond the first %d bytes", off, len(b))
+		return Image{}, fmt.Errorf("truncated: the PE header at offset %d lies beyond the %d bytes read", off, len(b))
 	}
 	if string(b[off:off+4]) != "PE\x00\x00" {
 		return Image{}, errNotLibrary

@@ -131,12 +131,20 @@ func TestSwapDuringLoad(t *testing.T) {
 	defer func() { stop.Store(true); wg.Wait() }()
 	rt := memlink.New()
 	defer rt.Close()
-	var pinnedOK, pinnedRefused int
+	// On Windows a file being replaced cannot be opened ("Sharing
+	// violation"): such a load fails with ErrInvalidModule, which is fine;
+	// what must never happen is running the wrong bytes.
+	busy := func(err error) bool {
+		return runtime.GOOS == "windows" && errors.Is(err, memlink.ErrInvalidModule)
+	}
+	var pinnedOK, pinnedRefused, sharing int
 	for range 100 {
 		h, err := rt.Load(memlink.MustParseRef(p + "#sha256=" + pin))
 		switch {
 		case errors.Is(err, memlink.ErrDigestMismatch):
 			pinnedRefused++
+		case busy(err):
+			sharing++
 		case err != nil:
 			t.Fatalf("pinned load: %v", err)
 		default:
@@ -147,6 +155,10 @@ func TestSwapDuringLoad(t *testing.T) {
 			rt.Unload(h)
 		}
 		h, err = rt.Load(memlink.MustParseRef(p))
+		if busy(err) {
+			sharing++
+			continue
+		}
 		if err != nil {
 			t.Fatalf("unpinned load: %v", err)
 		}
@@ -155,7 +167,7 @@ func TestSwapDuringLoad(t *testing.T) {
 		}
 		rt.Unload(h)
 	}
-	t.Logf("pinned loads: %d of v1, %d refused", pinnedOK, pinnedRefused)
+	t.Logf("pinned loads: %d of v1, %d refused; %d loads met a file being replaced", pinnedOK, pinnedRefused, sharing)
 }
 
 func TestPermissionPolicy(t *testing.T) {

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs the whole test suite for linux/arm64 on this linux/amd64 machine,
+# under qemu-user, with the C modules cross-compiled by aarch64-linux-gnu-gcc.
+#
+#   bash .ci/test-arm64.sh [go test flags and packages]   (default ./...)
+#
+# Test binaries are built with CGO_ENABLED=0 but still name the dynamic
+# loader (purego needs libc's dlopen), so qemu is pointed at the arm64
+# sysroot with -L (and QEMU_LD_PREFIX for the programs they start).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. .ci/lib.sh
+
+sysroot=/usr/aarch64-linux-gnu
+apt_ensure qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+
+# Tests that start child processes (isolated modules run in a worker that
+# is the test binary itself) exec an arm64 program. That works only when
+# the kernel hands arm64 binaries to qemu through binfmt_misc, as
+# qemu-user-binfmt registers them. MEMLINK_QEMU_BINFMT=1 installs and
+# registers it (without systemd, which would do it, the registration is
+# done here; it lasts until reboot). Otherwise those tests skip, saying
+# they cannot start a child process: under emulation every worker start
+# costs a Go runtime start-up in qemu, which makes those tests minutes
+# long and trips their start-up timeouts.
+binfmt=/proc/sys/fs/binfmt_misc
+if [ "${MEMLINK_QEMU_BINFMT:-}" = 1 ] && [ ! -e "$binfmt/qemu-aarch64" ]; then
+	apt_ensure qemu-user-binfmt
+	sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		sudo=(sudo)
+	fi
+	if [ ! -e "$binfmt/qemu-aarch64" ] && {
+		! { mountpoint -q "$binfmt" || "${sudo[@]}" mount -t binfmt_misc binfmt_misc "$binfmt"; } ||
+			! "${sudo[@]}" /lib/systemd/systemd-binfmt /usr/lib/binfmt.d/qemu-aarch64.conf
+	}; then
+		log "cannot register qemu-aarch64 with binfmt_misc: tests that start child processes will skip"
+	fi
+fi
+# The arm64 loader and libc for programs started through binfmt_misc.
+export QEMU_LD_PREFIX="$sysroot"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/memlink-arm64-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+MEMLINK_TEST_MODULES=$(build_modules linux arm64 "$work/modules")
+export MEMLINK_TEST_MODULES
+# Inside an arm64 test process the host C compiler is the cross compiler:
+# internal/modbuild's tests compile modules for the target they run on.
+export CC=aarch64-linux-gnu-gcc
+
+if [ $# -eq 0 ]; then
+	set -- ./...
+fi
+log "go test for linux/arm64 under qemu-aarch64 -L $sysroot"
+CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go_test linux/arm64 -exec "qemu-aarch64 -L $sysroot" "$@"
