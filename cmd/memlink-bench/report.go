@@ -13,35 +13,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/benchresult"
 )
 
 // This file turns results into text: the JSON lines of -json and the
 // table. It measures nothing.
 
 // jsonResult is the JSON form of a Result; doc.go documents the fields.
-type jsonResult struct {
-	Row             string   `json:"row"`
-	Variant         string   `json:"variant"`
-	Status          string   `json:"status"`
-	Error           string   `json:"error,omitempty"`
-	Unit            string   `json:"unit"`
-	Median          *float64 `json:"median,omitempty"`
-	Min             *float64 `json:"min,omitempty"`
-	Max             *float64 `json:"max,omitempty"`
-	Baseline        *float64 `json:"baseline,omitempty"`
-	BaselineMin     *float64 `json:"baseline_min,omitempty"`
-	BaselineMax     *float64 `json:"baseline_max,omitempty"`
-	BaselineUnit    string   `json:"baseline_unit"`
-	Ratio           *float64 `json:"ratio,omitempty"`
-	Allocs          *float64 `json:"allocs,omitempty"`
-	BaselineAllocs  *float64 `json:"baseline_allocs,omitempty"`
-	Scaling         *float64 `json:"scaling,omitempty"`
-	BaselineScaling *float64 `json:"baseline_scaling,omitempty"`
-	InFlight        *float64 `json:"in_flight,omitempty"`
-	N               int      `json:"n"`
-	Ops             int64    `json:"ops"`
-	Published       string   `json:"published,omitempty"`
-}
+type jsonResult = benchresult.Record
 
 // Values of jsonResult.Status.
 const (
@@ -278,52 +257,27 @@ func formatValue(unit string, v float64) string {
 	case "%":
 		return fmt.Sprintf("%+.1f %%", v)
 	case "ns/call":
-		return sig3(v) + " ns"
+		return benchresult.Sig3(v) + " ns"
 	}
-	return sig3(v) + " " + unit
+	return benchresult.Sig3(v) + " " + unit
 }
 
 // formatSpread writes "min … max" without the unit.
 func formatSpread(unit string, lo, hi float64) string {
 	switch unit {
 	case "calls/s":
-		div, suffix := rateScale(hi)
-		return sig3(lo/div) + " … " + sig3(hi/div) + suffix
+		div, suffix := benchresult.RateScale(hi)
+		return benchresult.Sig3(lo/div) + " … " + benchresult.Sig3(hi/div) + suffix
 	case "%":
 		return fmt.Sprintf("%+.1f … %+.1f", lo, hi)
 	}
-	return sig3(lo) + " … " + sig3(hi)
+	return benchresult.Sig3(lo) + " … " + benchresult.Sig3(hi)
 }
 
 // formatRate writes a rate in calls per second with a k or M prefix.
 func formatRate(v float64) string {
-	div, suffix := rateScale(v)
-	return sig3(v/div) + suffix
-}
-
-// rateScale returns the divisor and unit suffix that write v in calls per
-// second, millions or thousands of them.
-func rateScale(v float64) (float64, string) {
-	switch {
-	case v >= 1e6:
-		return 1e6, " M/s"
-	case v >= 1e3:
-		return 1e3, " k/s"
-	}
-	return 1, " /s"
-}
-
-// sig3 writes v with about three significant digits (all of its integer
-// digits when it has more).
-func sig3(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
+	div, suffix := benchresult.RateScale(v)
+	return benchresult.Sig3(v/div) + suffix
 }
 
 // pad left-aligns s in a field of width runes, keeping at least one space

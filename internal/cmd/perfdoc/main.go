@@ -40,35 +40,15 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/memlink/memlink-go/internal/benchresult"
 )
 
 // defaultCommand is the command that -command names by default.
 const defaultCommand = "go run ./cmd/memlink-bench -json > results.json"
 
 // result is one line of memlink-bench -json.
-type result struct {
-	Row             string   `json:"row"`
-	Variant         string   `json:"variant"`
-	Status          string   `json:"status"`
-	Error           string   `json:"error"`
-	Unit            string   `json:"unit"`
-	Median          *float64 `json:"median"`
-	Min             *float64 `json:"min"`
-	Max             *float64 `json:"max"`
-	Baseline        *float64 `json:"baseline"`
-	BaselineMin     *float64 `json:"baseline_min"`
-	BaselineMax     *float64 `json:"baseline_max"`
-	BaselineUnit    string   `json:"baseline_unit"`
-	Ratio           *float64 `json:"ratio"`
-	Allocs          *float64 `json:"allocs"`
-	BaselineAllocs  *float64 `json:"baseline_allocs"`
-	Scaling         *float64 `json:"scaling"`
-	BaselineScaling *float64 `json:"baseline_scaling"`
-	InFlight        *float64 `json:"in_flight"`
-	N               int      `json:"n"`
-	Ops             int64    `json:"ops"`
-	Published       string   `json:"published"`
-}
+type result = benchresult.Record
 
 // machine describes where the figures were measured.
 type machine struct {

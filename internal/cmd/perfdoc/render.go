@@ -2,8 +2,9 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strings"
+
+	"github.com/memlink/memlink-go/internal/benchresult"
 )
 
 // rowDoc describes one memlink-bench row on the page.
@@ -274,14 +275,14 @@ func extra(id string, r *result) string {
 func value(unit string, v float64) string {
 	switch unit {
 	case "calls/s":
-		div, suffix := rateScale(v)
-		return sig3(v/div) + suffix
+		div, suffix := benchresult.RateScale(v)
+		return benchresult.Sig3(v/div) + suffix
 	case "%":
 		return fmt.Sprintf("%+.1f %%", v)
 	case "ns/call":
-		return sig3(v) + " ns"
+		return benchresult.Sig3(v) + " ns"
 	}
-	return sig3(v) + " " + unit
+	return benchresult.Sig3(v) + " " + unit
 }
 
 // spread writes "min … max" without the unit.
@@ -291,12 +292,12 @@ func spread(unit string, lo, hi *float64) string {
 	}
 	switch unit {
 	case "calls/s":
-		div, suffix := rateScale(*hi)
-		return sig3(*lo/div) + " … " + sig3(*hi/div) + suffix
+		div, suffix := benchresult.RateScale(*hi)
+		return benchresult.Sig3(*lo/div) + " … " + benchresult.Sig3(*hi/div) + suffix
 	case "%":
 		return fmt.Sprintf("%+.1f … %+.1f", *lo, *hi)
 	}
-	return sig3(*lo) + " … " + sig3(*hi)
+	return benchresult.Sig3(*lo) + " … " + benchresult.Sig3(*hi)
 }
 
 func ratio(r *float64) string {
@@ -304,31 +305,6 @@ func ratio(r *float64) string {
 		return ""
 	}
 	return fmt.Sprintf("%.2f×", *r)
-}
-
-// rateScale returns the divisor and suffix that write a rate in millions
-// or thousands of calls per second.
-func rateScale(v float64) (float64, string) {
-	switch {
-	case v >= 1e6:
-		return 1e6, " M/s"
-	case v >= 1e3:
-		return 1e3, " k/s"
-	}
-	return 1, " /s"
-}
-
-// sig3 writes v with about three significant digits (all of its integer
-// digits when it has more).
-func sig3(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
 }
 
 // mdEscape makes s safe inside a Markdown table cell.
