@@ -154,51 +154,11 @@ func BenchmarkParallel(b *testing.B) {
 // place (no copy).
 func BenchmarkLoadUnload(b *testing.B) {
 	p := modtest.Path(b, "echo")
-	b.Run("memlink", func(b *testing.B) {
-		rt := memlink.New()
-		defer rt.Close()
-		ref := memlink.MustParseRef(p)
-		b.ReportAllocs()
-		for b.Loop() {
-			h, err := rt.Load(ref)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := rt.Unload(h); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("memlink", func(b *testing.B) { loadUnloadLoop(b, memlink.MustParseRef(p)) })
 	b.Run("memlink-pinned", func(b *testing.B) {
-		rt := memlink.New()
-		defer rt.Close()
-		ref := memlink.MustParseRef(p + "#sha256=" + sha256File(b, p))
-		b.ReportAllocs()
-		for b.Loop() {
-			h, err := rt.Load(ref)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := rt.Unload(h); err != nil {
-				b.Fatal(err)
-			}
-		}
+		loadUnloadLoop(b, memlink.MustParseRef(p+"#sha256="+sha256File(b, p)))
 	})
-	b.Run("memlink-inplace", func(b *testing.B) {
-		rt := memlink.New()
-		defer rt.Close()
-		ref := memlink.MustParseRef(p)
-		b.ReportAllocs()
-		for b.Loop() {
-			h, err := rt.Load(ref, memlink.LoadInPlace())
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := rt.Unload(h); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("memlink-inplace", func(b *testing.B) { loadUnloadLoop(b, memlink.MustParseRef(p), memlink.LoadInPlace()) })
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -214,4 +174,20 @@ func BenchmarkLoadUnload(b *testing.B) {
 			rawClose(lib)
 		}
 	})
+}
+
+// loadUnloadLoop loads and unloads ref b.N times on one runtime.
+func loadUnloadLoop(b *testing.B, ref memlink.Ref, opts ...memlink.LoadOption) {
+	rt := memlink.New()
+	defer rt.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		h, err := rt.Load(ref, opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := rt.Unload(h); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -114,31 +112,13 @@ type env struct {
 func describeEnv(cfg config) env {
 	return env{
 		platform:  runtime.GOOS + "/" + runtime.GOARCH,
-		cpu:       cpuModel(),
+		cpu:       benchresult.CPUModel(),
 		cpus:      runtime.NumCPU(),
 		goVersion: runtime.Version(),
 		callPath:  abi.CallPath,
 		count:     cfg.count,
 		duration:  cfg.duration.String(),
 	}
-}
-
-// cpuModel returns the first "model name" of /proc/cpuinfo, or "" where
-// there is none.
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }
 
 // Column widths of the table, in runes; with the indent the table is 96

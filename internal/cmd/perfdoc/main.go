@@ -166,27 +166,9 @@ func readResults(r io.Reader) ([]result, error) {
 // thisMachine describes the machine perfdoc runs on.
 func thisMachine() machine {
 	return machine{
-		CPU:       cpuModel(),
+		CPU:       benchresult.CPUModel(),
 		CPUs:      runtime.NumCPU(),
 		Platform:  runtime.GOOS + "/" + runtime.GOARCH,
 		GoVersion: runtime.Version(),
 	}
-}
-
-// cpuModel returns the first "model name" of /proc/cpuinfo, or "" where
-// there is none.
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

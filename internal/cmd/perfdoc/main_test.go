@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/memlink/memlink-go/internal/benchresult"
 )
 
 const sampleResults = `{"row":"load","variant":"echo","status":"ok","unit":"µs","median":120.5,"min":110,"max":130,"baseline":50,"baseline_min":49,"baseline_max":52,"baseline_unit":"µs","ratio":2.41,"n":5,"ops":900,"published":"92 µs"}
@@ -63,7 +65,7 @@ func TestGenerate(t *testing.T) {
 	if strings.Contains(doc, "bang more") || strings.Contains(doc, "bang\nmore") {
 		t.Error("page shows a multi-line error in full")
 	}
-	if cpu := cpuModel(); cpu != "" && !strings.Contains(doc, cpu) {
+	if cpu := benchresult.CPUModel(); cpu != "" && !strings.Contains(doc, cpu) {
 		t.Errorf("page does not name the CPU %q", cpu)
 	}
 }
