@@ -28,9 +28,12 @@
 // architecture, required exports, ABI version), refuses a module whose
 // memlink_init fails, maps every non-zero result to a typed error, and
 // checks a canary after each call's output buffer so that a module writing
-// past it is reported and quarantined rather than silently trusted. It
-// cannot catch a crash inside native code: a module that dereferences a bad
-// pointer takes the process down, as it would with cgo.
+// past it is reported and quarantined rather than silently trusted. Every
+// module is validated and opened from a private copy that nothing else can
+// change, its SHA-256 can be pinned (ParseRef, WithDigest, Registry), and
+// files other users could replace are refused (ErrInsecureModule). In
+// process it cannot catch a crash inside native code: a module that
+// dereferences a bad pointer takes the process down, as it would with cgo.
 //
 // # Isolation
 //
