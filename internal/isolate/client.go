@@ -69,7 +69,9 @@ type Config struct {
 	// may add to the worker's own (Linux only; see MemoryLimitEnforced).
 	MemoryLimit int64
 	// CallTimeout, when positive, is how long a call may run before its
-	// worker is killed.
+	// worker is killed. A new worker's memlink_init gets CallTimeout plus
+	// startAllowance (10s), since starting the process is not the
+	// module's time.
 	CallTimeout time.Duration
 	// Restart starts a new worker after one is lost. Without it, the
 	// first loss fails every later call.

@@ -176,7 +176,7 @@ func (w *worker) load(ctx context.Context) (Info, error) {
 		return Info{}, w.loadErr(err)
 	}
 	defer w.release(sl)
-	r, msg, err := w.request(ctx, sl, opInit, 0, args, 0, w.deadline(), nil)
+	r, msg, err := w.request(ctx, sl, opInit, 0, args, 0, w.initDeadline(), nil)
 	if err != nil {
 		return Info{}, w.loadErr(err)
 	}
@@ -204,6 +204,21 @@ func (w *worker) loadErr(err error) error {
 		return &LoadFailure{Class: LoadStart, Exit: &ex}
 	}
 	return &LoadFailure{Class: LoadStart, Err: err}
+}
+
+// startAllowance is how long, on top of CallTimeout, a new worker may take
+// to start before its memlink_init counts as timed out: starting a process
+// (more so a race-instrumented one on a loaded machine) is not the
+// module's time.
+const startAllowance = 10 * time.Second
+
+// initDeadline bounds the load request of a new worker: CallTimeout for
+// memlink_init plus startAllowance for the process to come up.
+func (w *worker) initDeadline() time.Time {
+	if d := w.c.cfg.CallTimeout; d > 0 {
+		return time.Now().Add(d + startAllowance)
+	}
+	return time.Time{}
 }
 
 func (w *worker) deadline() time.Time {
