@@ -51,8 +51,8 @@ const (
 type Isolation struct {
 	// CallTimeout, when positive, bounds how long one call may run: a
 	// call running longer kills the worker and fails with ErrCallTimeout.
-	// A new worker's memlink_init gets 10s more, for the process to start.
-	// It also bounds memlink_init, state transfers and memlink_shutdown.
+	// It also bounds memlink_init (plus 10s for a new worker process to
+	// start), state transfers and memlink_shutdown.
 	CallTimeout time.Duration
 	// MemoryLimit, when positive, bounds the memory the module may take
 	// in its worker, in bytes (Linux only; ignored elsewhere). It is set
