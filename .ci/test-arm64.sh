@@ -48,8 +48,28 @@ export MEMLINK_TEST_MODULES
 # internal/modbuild's tests compile modules for the target they run on.
 export CC=aarch64-linux-gnu-gcc
 
+export CGO_ENABLED=0 GOOS=linux GOARCH=arm64
+# Starting a worker process forks the test process, and a fork of a
+# multithreaded program (every Go program is one) under qemu-user now and
+# then leaves the child hung before it can exec, and the test with it until
+# the timeout (seen in 1 of 6 runs of internal/isolate). So, unless
+# MEMLINK_QEMU_BINFMT=1 asks for them, the tests that start workers do not
+# run here: the package internal/isolate, and every test in an
+# isolation_test.go. They run natively on every other target.
+skip=()
+if [ "${MEMLINK_QEMU_BINFMT:-}" != 1 ]; then
+	mapfile -t worker_tests < <(find . -name isolation_test.go -not -path './.git/*' -exec grep -ho '^func Test[A-Za-z0-9_]*' {} + | sed 's/^func //' | sort -u)
+	if [ ${#worker_tests[@]} -gt 0 ]; then
+		skip=(-skip "^($(IFS='|'; echo "${worker_tests[*]}"))\$")
+	fi
+	log "not run under qemu-user, since they fork worker processes: package internal/isolate; ${worker_tests[*]}"
+fi
 if [ $# -eq 0 ]; then
-	set -- ./...
+	mapfile -t pkgs < <(go list ./... | grep -vx 'github.com/memlink/memlink-go/internal/isolate')
+	if [ "${MEMLINK_QEMU_BINFMT:-}" = 1 ]; then
+		pkgs=(./...)
+	fi
+	set -- "${pkgs[@]}"
 fi
 log "go test for linux/arm64 under qemu-aarch64 -L $sysroot"
-CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go_test linux/arm64 -exec "qemu-aarch64 -L $sysroot" "$@"
+go_test linux/arm64 "${skip[@]}" -exec "qemu-aarch64 -L $sysroot" "$@"
