@@ -132,13 +132,15 @@ func TestWatchDebouncesPartialWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, err := hotreload.Watch(context.Background(), rt, h, p, hotreload.WatchConfig{
-		Interval: 20 * time.Millisecond, Debounce: 150 * time.Millisecond,
+		Interval: 20 * time.Millisecond, Debounce: time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	// Write the new version in place, in slow chunks, as a compiler might.
+	// Write the new version in place, in chunks 30 ms apart, as a compiler
+	// might; the debounce (1 s, wide enough for a loaded machine) must wait
+	// for the last one.
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0o755)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +148,7 @@ func TestWatchDebouncesPartialWrites(t *testing.T) {
 	for i := 0; i < len(v2); i += len(v2) / 4 {
 		f.Write(v2[i:min(i+len(v2)/4, len(v2))])
 		f.Sync()
-		time.Sleep(40 * time.Millisecond)
+		time.Sleep(30 * time.Millisecond)
 	}
 	f.Close()
 	ev := nextEvent(t, w)
