@@ -203,8 +203,11 @@ func openInstance(o *options, path string, config []byte, gen uint64) (*instance
 		maxOutput:   o.maxOutput,
 		sampleEvery: o.sampleEvery,
 	}
-	binary.LittleEndian.PutUint64(in.canary[:8], rand.Uint64()|1)
-	binary.LittleEndian.PutUint64(in.canary[8:], rand.Uint64()|1<<63)
+	// Random bytes with the high bit set: no text or NUL byte a module
+	// writes past its buffer can match one by chance.
+	for i := range in.canary {
+		in.canary[i] = byte(rand.Uint32()) | 0x80
+	}
 	if err := in.allocLanes(); err != nil {
 		lib.Close()
 		return nil, err
