@@ -11,6 +11,10 @@ import (
 // call is still admitted and counted; it just has no lane of its own.
 const Overflow = -1
 
+// overflowShards is how many counter pairs calls without a lane spread
+// over, so that such calls on different CPUs rarely write the same line.
+const overflowShards = 8
+
 // laneBytes spaces lanes two cache lines apart, so that neither false
 // sharing nor the adjacent-line prefetcher couples two callers.
 const laneBytes = 128
@@ -37,7 +41,9 @@ const (
 // Exit, which gives the caller a private index (for buffers and counters)
 // and spreads the in-flight count over many cache lines instead of one
 // contended counter. When every lane is taken the call is admitted on a
-// shared overflow counter.
+// overflow counter (sharded, so that it does not become the one contended
+// line the lanes exist to avoid: with more goroutines than lanes, callers
+// descheduled while holding a lane push others onto it all the time).
 //
 // Close and Enter form a Dekker pair on sequentially consistent atomics:
 // Enter takes a lane and then reads the gate's state, Close writes the state
@@ -47,12 +53,23 @@ const (
 // only after the call's work is done; a wake-up it might miss is caught by
 // Drain's periodic re-check.
 type Gate struct {
-	lanes    []lane
-	mask     uint32
-	state    atomic.Int32
-	overflow atomic.Int64  // calls in flight without a lane
-	overDone atomic.Uint64 // calls completed without a lane
-	exited   chan struct{} // wakes Drain when a call leaves a closed gate
+	// Read by every call, written only by Close and Open: kept apart from
+	// the counters below, which calls write.
+	lanes  []lane
+	mask   uint32
+	state  atomic.Int32
+	exited chan struct{} // wakes Drain when a call leaves a closed gate
+	_      [laneBytes]byte
+	over   [overflowShards]overflowShard
+}
+
+// overflowShard counts calls without a lane. A call may leave on another
+// shard than it entered on (its stack can move), so only the sums over all
+// shards mean anything: in flight may be negative on one shard.
+type overflowShard struct {
+	inFlight atomic.Int64
+	done     atomic.Uint64
+	_        [laneBytes - 16]byte
 }
 
 // NewGate returns an open gate with at least n lanes (rounded up to a power
@@ -85,12 +102,12 @@ func (g *Gate) Enter() (laneIndex int, ok bool) {
 		}
 	}
 	if laneIndex == Overflow {
-		g.overflow.Add(1)
+		g.over[start%overflowShards].inFlight.Add(1)
 	}
 	if g.state.Load() != gateOpen {
 		// Refused: give the lane back without counting a call.
 		if laneIndex == Overflow {
-			g.overflow.Add(-1)
+			g.over[start%overflowShards].inFlight.Add(-1)
 		} else {
 			g.lanes[laneIndex].seq.Store(seq)
 		}
@@ -102,8 +119,9 @@ func (g *Gate) Enter() (laneIndex int, ok bool) {
 // Exit ends a call admitted by Enter on the lane Enter returned.
 func (g *Gate) Exit(laneIndex int) {
 	if laneIndex == Overflow {
-		g.overDone.Add(1)
-		g.overflow.Add(-1)
+		sh := &g.over[laneHint()%overflowShards]
+		sh.done.Add(1)
+		sh.inFlight.Add(-1)
 	} else {
 		l := &g.lanes[laneIndex]
 		releaseLane(&l.seq, l.seq.Load()+1) // only the lane's owner writes it
@@ -142,7 +160,10 @@ func (g *Gate) Closed() bool { return g.state.Load() != gateOpen }
 // InFlight counts the calls admitted and not yet exited. It reads every
 // lane, so it is meant for draining and statistics, not for the call path.
 func (g *Gate) InFlight() int {
-	n := int(g.overflow.Load())
+	var n int
+	for i := range g.over {
+		n += int(g.over[i].inFlight.Load())
+	}
 	for i := range g.lanes {
 		n += int(g.lanes[i].seq.Load() & 1)
 	}
@@ -152,7 +173,10 @@ func (g *Gate) InFlight() int {
 // Calls counts the calls that have entered and exited the gate. Refused
 // calls are not counted.
 func (g *Gate) Calls() uint64 {
-	n := g.overDone.Load()
+	var n uint64
+	for i := range g.over {
+		n += g.over[i].done.Load()
+	}
 	for i := range g.lanes {
 		n += g.lanes[i].seq.Load() >> 1
 	}

@@ -58,6 +58,50 @@ func TestGateCountsAndCloses(t *testing.T) {
 	}
 }
 
+// TestGateOverflowExitElsewhere enters calls without a lane on one
+// goroutine and exits them on others, whose stacks pick other overflow
+// shards: the sums must still come out exact and Drain must finish.
+func TestGateOverflowExitElsewhere(t *testing.T) {
+	g := NewGate(1)
+	first, _ := g.Enter()
+	var over []int
+	for range 64 {
+		l, ok := g.Enter()
+		if !ok || l != Overflow {
+			t.Fatalf("Enter on a full gate = %d, %v; want Overflow, true", l, ok)
+		}
+		over = append(over, l)
+	}
+	if got := g.InFlight(); got != 65 {
+		t.Fatalf("in flight %d, want 65", got)
+	}
+	g.Close()
+	var wg sync.WaitGroup
+	for _, l := range over {
+		wg.Go(func() { g.Exit(l) })
+	}
+	wg.Wait()
+	if got := g.InFlight(); got != 1 {
+		t.Fatalf("in flight %d after the overflow exits, want 1", got)
+	}
+	moved := false
+	for i := range g.over {
+		moved = moved || g.over[i].inFlight.Load() != 0
+	}
+	if !moved {
+		t.Fatal("every exit landed on the entry's shard: the test did not exercise moving shards")
+	}
+	g.Exit(first)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := g.Drain(ctx); err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	if g.Calls() != 65 {
+		t.Fatalf("calls = %d, want 65", g.Calls())
+	}
+}
+
 func TestGateDrain(t *testing.T) {
 	g := NewGate(4)
 	if err := g.Drain(context.Background()); err != nil {

@@ -23,8 +23,8 @@ type options struct {
 }
 
 func defaultOptions() options {
-	lanes := 4 * runtime.GOMAXPROCS(0)
-	lanes = min(max(lanes, 8), 256)
+	lanes := 8 * runtime.GOMAXPROCS(0)
+	lanes = min(max(lanes, 64), 1024)
 	return options{
 		resolver:     LocalResolver{},
 		drainTimeout: 30 * time.Second,
@@ -91,8 +91,12 @@ func WithMaxOutput(n int) Option {
 }
 
 // WithLanes sets how many calls per module get a private output buffer and
-// counter lane at once; calls beyond that still run, on pooled buffers.
-// Default: 4 x GOMAXPROCS, between 8 and 256. Rounded up to a power of two.
+// counter lane at once; calls beyond that still run, on pooled buffers,
+// at about twice the cost. A lane costs memory only once a call has used
+// it (its buffer pages and about 400 bytes), so the default is generous:
+// goroutines descheduled in the middle of a call keep their lanes, and
+// with 16 goroutines on 2 CPUs 8 lanes were too few. Default:
+// 8 x GOMAXPROCS, between 64 and 1024. Rounded up to a power of two.
 func WithLanes(n int) Option {
 	return func(o *options) {
 		if n > 0 {
