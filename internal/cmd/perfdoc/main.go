@@ -24,6 +24,9 @@
 //	-benchstat FILE  a benchstat table to include verbatim, such as the
 //	                 comparison of the go test benchmarks of memlink, raw
 //	                 purego and cgo
+//	-isolation FILE  the output to include verbatim for fault isolation:
+//	                 the benchstat table of internal/isolate/gopluginbench
+//	                 (in process, isolated, go-plugin) and its footprint line
 //	-command TEXT    the command that produced the input
 //	-date DATE       the date of the run (default: the input's modification date)
 //	-note TEXT       a paragraph on the conditions of the run
@@ -66,6 +69,7 @@ type page struct {
 	Command   string
 	Note      string
 	Benchstat string // verbatim, or ""
+	Isolation string // verbatim, or ""
 }
 
 func main() {
@@ -81,6 +85,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	in := fs.String("in", "", `results of memlink-bench -json ("-" for stdin)`)
 	out := fs.String("out", "", "page to write (default: stdout)")
 	benchstat := fs.String("benchstat", "", "benchstat table to include verbatim")
+	isolation := fs.String("isolation", "", "isolation benchmark output to include verbatim")
 	command := fs.String("command", defaultCommand, "the command that produced the input")
 	date := fs.String("date", "", "date of the run (default: the input's modification date)")
 	note := fs.String("note", "", "a paragraph on the conditions of the run")
@@ -116,12 +121,18 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if p.Results, err = readResults(r); err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
-	if *benchstat != "" {
-		b, err := os.ReadFile(*benchstat)
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{*benchstat, &p.Benchstat}, {*isolation, &p.Isolation}} {
+		if f.name == "" {
+			continue
+		}
+		b, err := os.ReadFile(f.name)
 		if err != nil {
 			return err
 		}
-		p.Benchstat = string(b)
+		*f.dst = string(b)
 	}
 
 	var b strings.Builder

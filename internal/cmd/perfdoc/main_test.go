@@ -30,8 +30,13 @@ func TestGenerate(t *testing.T) {
 	if err := os.WriteFile(bs, []byte(table), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	iso := filepath.Join(dir, "isolation.txt")
+	isoText := "Echo64/memlink-isolated-2   2.1µ ± 3%\nresident memory: memlink worker 6000 KiB\n"
+	if err := os.WriteFile(iso, []byte(isoText), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "performance.md")
-	err := run([]string{"-in", in, "-out", out, "-benchstat", bs, "-date", "2030-01-02",
+	err := run([]string{"-in", in, "-out", out, "-benchstat", bs, "-isolation", iso, "-date", "2030-01-02",
 		"-command", "go run ./cmd/memlink-bench -json > r.json", "-note", "A noisy machine."}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +62,8 @@ func TestGenerate(t *testing.T) {
 		"````text\n" + strings.TrimRight(table, "\n") + "\n````\n",
 		"## Published figures of the reference",
 		"| `baseline_unit` | string |",
+		"## Fault isolation",
+		"```text\n" + strings.TrimRight(isoText, "\n") + "\n```\n",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("page lacks %q", want)
@@ -82,6 +89,9 @@ func TestGenerateWithoutBenchstat(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "-benchstat FILE") {
 		t.Error("page without a benchstat table does not say how to add one")
+	}
+	if !strings.Contains(b.String(), "-isolation FILE") {
+		t.Error("page without isolation figures does not say how to add them")
 	}
 }
 

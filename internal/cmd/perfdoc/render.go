@@ -146,6 +146,25 @@ func render(b *strings.Builder, p *page) {
 		w("benchstat bench.txt > benchstat.txt\n```\n")
 	}
 
+	w("\n## Fault isolation\n\n")
+	w("A 64-byte echo in process, in a worker process (`memlink.WithIsolation`, default spin) and\n")
+	w("through a hashicorp/go-plugin net/rpc plugin, in one benchmark run of the separate module\n")
+	w("`internal/isolate/gopluginbench` (go-plugin never enters memlink-go's go.mod). The round trip\n")
+	w("depends on how the two processes get the CPU: with another busy process on the same cores the\n")
+	w("median stays near its quiet figure but the mean and the tail grow with the other process's time\n")
+	w("slices (see internal/isolate's package documentation).\n\n")
+	if p.Isolation != "" {
+		fence := codeFence(p.Isolation)
+		w("%stext\n%s\n%s\n", fence, strings.TrimRight(p.Isolation, "\n"), fence)
+	} else {
+		w("No isolation figures were included in this run of perfdoc. To add them (Linux), run\n\n")
+		w("```sh\ncd internal/isolate/gopluginbench\n")
+		w("go test -run XXX -bench Echo64 -benchmem -count 6 | tee echo.txt\n")
+		w("benchstat echo.txt > isolation.txt\n")
+		w("go test -run Footprint -v | grep 'resident memory' >> isolation.txt\n```\n\n")
+		w("and pass the file with `-isolation FILE`.\n")
+	}
+
 	w("\n## The JSON results\n\n")
 	w("`memlink-bench -json` writes one JSON object per line, one per row variant:\n\n")
 	w("| field | type | meaning |\n|---|---|---|\n")
