@@ -44,8 +44,8 @@ const DefaultOutputCapacity = 4096
 const DefaultMaxOutput = 256 << 20
 
 // DefaultLatencySampling is how often a call's latency is measured unless
-// WithLatencySampling says otherwise: one call in 64.
-const DefaultLatencySampling = 64
+// WithLatencySampling says otherwise: one call in 256.
+const DefaultLatencySampling = 256
 
 // WithResolver sets how module references become files. Default:
 // LocalResolver{} (paths relative to the working directory, registry
@@ -107,7 +107,7 @@ func WithLanes(n int) Option {
 
 // WithLatencySampling measures the latency of one call in every n (per
 // lane) for the call-duration histogram. Reading the clock costs more than
-// a call, so the default is DefaultLatencySampling (1 in 64); n = 1 times
+// a call, so the default is DefaultLatencySampling (1 in 256); n = 1 times
 // every call and n = 0 turns sampling off.
 func WithLatencySampling(n int) Option {
 	return func(o *options) {

@@ -67,7 +67,7 @@
 // # Latency sampling
 //
 // Reading the clock costs more than a call into a small module, so the
-// runtime times only some calls: one in 64 by default, per lane. Change
+// runtime times only some calls: one in 256 by default, per lane. Change
 // this with memlink.WithLatencySampling when creating the runtime (1 times
 // every call, 0 turns timing off). memlink_call_duration_seconds_count
 // therefore counts the sampled calls, not all calls; memlink_calls_total
