@@ -665,7 +665,7 @@ func (w *worker) await(sl *hostSlot, seq uint32, deadline time.Time) (final uint
 			spun = true
 			// Spin only when the module's recent calls were short enough
 			// to be caught.
-			if spin := w.c.cfg.Spin; spin > 0 && time.Duration(sl.svc) < spin && spinWhilePending(st, seq, spin) {
+			if spin := w.c.cfg.Spin; spin > 0 && time.Duration(sl.svc) < spin && spinWhilePending(st, seq, spin, sl.v.u32(sHostCPU), sl.v.u32(sWorkerCPU)) {
 				continue
 			}
 		}

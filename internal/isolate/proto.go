@@ -29,7 +29,7 @@ import (
 
 const (
 	magic         = 0x314f53494b4c4d4d // "MMLKISO1", little-endian
-	protoVersion  = 1
+	protoVersion  = 2
 	headerSize    = 4096
 	ctrlSize      = 256
 	canarySize    = 16
@@ -60,6 +60,8 @@ const (
 	sState        = 0  // uint32: seq<<3 | st*
 	sParentAsleep = 4  // uint32: 1 while the host sleeps on this slot
 	sWorkerAsleep = 8  // uint32: 1 while the worker sleeps on this slot
+	sHostCPU      = 12 // uint32: 1 + the CPU the host last polled on (0: unknown)
+	sWorkerCPU    = 16 // uint32: 1 + the CPU the worker last ran on (0: unknown)
 	sReqOp        = 64 // uint32
 	sReqMethod    = 68 // uint32
 	sReqLen       = 72 // uint64: bytes in the args area, or staged total

@@ -139,6 +139,7 @@ func (sv *server) serveSlot(i int) {
 			if !state.CompareAndSwap(cur, cur&^stMask|stBusy) {
 				continue
 			}
+			publishCPU(ss.v.u32(sWorkerCPU))
 			t0 := time.Now()
 			op := ss.v.u32(sReqOp).Load()
 			exit := ss.handle(op)
@@ -153,7 +154,7 @@ func (sv *server) serveSlot(i int) {
 			continue
 		}
 		if window > 0 {
-			if spinWhileEqual(state, cur, window) {
+			if spinWhileEqual(state, cur, window, ss.v.u32(sWorkerCPU), ss.v.u32(sHostCPU)) {
 				window = sv.spinMax
 				continue
 			}

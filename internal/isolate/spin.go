@@ -30,21 +30,42 @@ const osYieldEvery = 5 * time.Microsecond
 type spinner struct {
 	start, nextOS time.Time
 	limit         time.Duration
+	self, peer    *atomic.Uint32 // CPU words (1 + CPU, 0 unknown) of this side and the other
 }
 
-func newSpinner(d time.Duration) spinner {
+func newSpinner(d time.Duration, self, peer *atomic.Uint32) spinner {
 	now := time.Now()
-	return spinner{start: now, nextOS: now.Add(osYieldEvery), limit: d}
+	publishCPU(self)
+	return spinner{start: now, nextOS: now.Add(osYieldEvery), limit: d, self: self, peer: peer}
+}
+
+// publishCPU records the CPU the caller runs on in w, when it is known.
+func publishCPU(w *atomic.Uint32) uint32 {
+	c, ok := currentCPU()
+	if !ok {
+		return 0
+	}
+	w.Store(c + 1)
+	return c + 1
 }
 
 // pause is called between rounds of polls. It yields, and reports false
 // once the spin has lasted its limit.
+//
+// It yields the CPU to other threads (sched_yield) every osYieldEvery, and
+// at once when the other side last ran on this very CPU: then the other
+// side is most likely waiting here for the CPU this spin is burning, and
+// polling on cannot see it move. Measured with host and worker pinned to
+// one CPU, waiting for the periodic yield cost about 21 µs per call.
 func (s *spinner) pause() bool {
 	now := time.Now()
 	if now.Sub(s.start) >= s.limit {
 		return false
 	}
 	os := !now.Before(s.nextOS)
+	if c := publishCPU(s.self); c != 0 && s.peer.Load() == c {
+		os = true
+	}
 	if os {
 		s.nextOS = now.Add(osYieldEvery)
 	}
@@ -54,9 +75,10 @@ func (s *spinner) pause() bool {
 
 // spinWhileEqual polls w until it no longer holds old (true) or d has
 // passed (false), yielding between rounds of polls so that a spinning
-// goroutine never starves one with work to do.
-func spinWhileEqual(w *atomic.Uint32, old uint32, d time.Duration) bool {
-	sp := newSpinner(d)
+// goroutine never starves one with work to do. self and peer are the CPU
+// words of this side and the other.
+func spinWhileEqual(w *atomic.Uint32, old uint32, d time.Duration, self, peer *atomic.Uint32) bool {
+	sp := newSpinner(d, self, peer)
 	for i := 1; ; i++ {
 		if w.Load() != old {
 			return true
@@ -70,9 +92,9 @@ func spinWhileEqual(w *atomic.Uint32, old uint32, d time.Duration) bool {
 // spinWhilePending polls a host slot's state word while it says request
 // seq is posted or running. It returns true when the state has moved on,
 // false after d.
-func spinWhilePending(w *atomic.Uint32, seq uint32, d time.Duration) bool {
+func spinWhilePending(w *atomic.Uint32, seq uint32, d time.Duration, self, peer *atomic.Uint32) bool {
 	req, busy := seq<<3|stReq, seq<<3|stBusy
-	sp := newSpinner(d)
+	sp := newSpinner(d, self, peer)
 	for i := 1; ; i++ {
 		if s := w.Load(); s != req && s != busy {
 			return true
