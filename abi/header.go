@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+
+	"github.com/memlink/memlink-go/internal/plainfile"
 )
 
 // Format is the container format of a shared library.
@@ -343,7 +345,7 @@ func (img Image) Check() error {
 // [Image.Check]. Errors wrap [ErrInvalidModule] (or fs.ErrNotExist for a
 // missing file) and name the path.
 func CheckFile(path string) (Image, error) {
-	f, err := os.Open(path)
+	f, err := plainfile.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return Image{}, err

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/memlink/memlink-go/internal/plainfile"
 )
 
 // privateFile is a module's private copy: the file the loader opens
@@ -35,7 +37,7 @@ func (p *privateFile) remove() error {
 // keeping its name. With withDigest set it also returns the SHA-256 of the
 // bytes it copied, in hex.
 func (rt *Runtime) privateCopy(path string, withDigest bool) (*privateFile, string, error) {
-	src, err := os.Open(path)
+	src, err := plainfile.Open(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, "", fmt.Errorf("%w: no file at %s", ErrNotFound, path)
@@ -60,7 +62,7 @@ func (rt *Runtime) privateCopy(path string, withDigest bool) (*privateFile, stri
 		}
 		return hex.EncodeToString(h.Sum(nil))
 	}
-	if pf, err := memfdCopy(src, filepath.Base(path), h); err == nil {
+	if pf, err := memfdCopy(src, fi.Size(), filepath.Base(path), h); err == nil {
 		return pf, digest(), nil
 	}
 	if h != nil {
@@ -69,26 +71,42 @@ func (rt *Runtime) privateCopy(path string, withDigest bool) (*privateFile, stri
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return nil, "", fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
 	}
-	dst, err := rt.diskCopy(src, filepath.Base(path), h)
+	dst, err := rt.diskCopy(src, fi.Size(), filepath.Base(path), h)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: copying %s: %v", ErrInvalidModule, path, err)
 	}
 	return &privateFile{path: dst}, digest(), nil
 }
 
-// copyInto copies src to dst, feeding the bytes to h as well when h is not
-// nil.
-func copyInto(dst io.Writer, src io.Reader, h hash.Hash) error {
-	if h != nil {
-		dst = io.MultiWriter(dst, h)
+// copyChunk bounds the buffer copyInto reads through.
+const copyChunk = 1 << 20
+
+// copyInto copies the size bytes of src to dst, feeding them to h as well
+// when h is not nil. It reads exactly size bytes in chunks of at most
+// copyChunk, so a module of a few hundred kilobytes costs one read and one
+// write; io.Copy would first try copy_file_range, which fails from a disk
+// file into a memfd, and read once more to see the end.
+func copyInto(dst io.Writer, src io.Reader, size int64, h hash.Hash) error {
+	buf := make([]byte, max(min(size, copyChunk), 1))
+	for size > 0 {
+		b := buf[:min(int64(len(buf)), size)]
+		if _, err := io.ReadFull(src, b); err != nil {
+			return err
+		}
+		if _, err := dst.Write(b); err != nil {
+			return err
+		}
+		if h != nil {
+			h.Write(b)
+		}
+		size -= int64(len(b))
 	}
-	_, err := io.Copy(dst, src)
-	return err
+	return nil
 }
 
 // diskCopy writes src to a new file named name, readable and executable
 // only by its owner, in a new subdirectory of the private directory.
-func (rt *Runtime) diskCopy(src io.Reader, name string, h hash.Hash) (path string, err error) {
+func (rt *Runtime) diskCopy(src io.Reader, size int64, name string, h hash.Hash) (path string, err error) {
 	dir, err := rt.privateDir()
 	if err != nil {
 		return "", err
@@ -103,7 +121,7 @@ func (rt *Runtime) diskCopy(src io.Reader, name string, h hash.Hash) (path strin
 		os.Remove(sub)
 		return "", err
 	}
-	err = copyInto(out, src, h)
+	err = copyInto(out, src, size, h)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}

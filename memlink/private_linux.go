@@ -6,6 +6,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,13 +16,13 @@ import (
 // /proc/self/fd. The memfd stays open while the library is loaded: the
 // loader identifies images by path, and a closed descriptor number could be
 // reused by the next copy.
-func memfdCopy(src io.Reader, name string, h hash.Hash) (*privateFile, error) {
+func memfdCopy(src io.Reader, size int64, name string, h hash.Hash) (*privateFile, error) {
 	fd, err := unix.MemfdCreate("memlink:"+name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), "memlink:"+name)
-	if err := copyInto(f, src, h); err != nil {
+	if err := copyInto(f, src, size, h); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -31,9 +32,25 @@ func memfdCopy(src io.Reader, name string, h hash.Hash) (*privateFile, error) {
 		return nil, err
 	}
 	path := fmt.Sprintf("/proc/self/fd/%d", fd)
-	if _, err := os.Stat(path); err != nil {
+	if !procFDWorks(path) {
 		f.Close()
 		return nil, errors.New("no /proc/self/fd to open a memfd through")
 	}
 	return &privateFile{path: path, memfd: f}, nil
+}
+
+// procFDWorked records that a memfd could be reached through
+// /proc/self/fd: /proc does not come and go, so one successful look is
+// enough for the life of the process (a failure is looked at again).
+var procFDWorked atomic.Bool
+
+func procFDWorks(path string) bool {
+	if procFDWorked.Load() {
+		return true
+	}
+	if _, err := os.Stat(path); err != nil {
+		return false
+	}
+	procFDWorked.Store(true)
+	return true
 }
