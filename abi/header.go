@@ -343,7 +343,8 @@ func (img Image) Check() error {
 // CheckFile validates the file at path before it is handed to the dynamic
 // loader: it must be a readable regular file whose header passes
 // [Image.Check]. Errors wrap [ErrInvalidModule] (or fs.ErrNotExist for a
-// missing file) and name the path.
+// missing file) and name the path. It reads at most [HeaderSize] bytes and
+// passes them to [CheckImage].
 func CheckFile(path string) (Image, error) {
 	f, err := plainfile.Open(path)
 	if err != nil {
@@ -365,16 +366,25 @@ func CheckFile(path string) (Image, error) {
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return Image{}, fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
 	}
-	img, err := Inspect(buf[:n])
+	return CheckImage(path, buf[:n], st.Size())
+}
+
+// CheckImage validates a shared library from bytes already read: head, the
+// first min(size, [HeaderSize]) bytes of a file of size bytes. It is
+// [CheckFile] without the reading, for a caller that has the bytes anyway
+// (package memlink validates the private copy it has just written, from
+// its own buffer). name stands for the file in errors.
+func CheckImage(name string, head []byte, size int64) (Image, error) {
+	img, err := Inspect(head)
 	if err != nil {
-		return Image{}, fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
+		return Image{}, fmt.Errorf("%w: %s: %v", ErrInvalidModule, name, err)
 	}
 	if err := img.Check(); err != nil {
-		return img, fmt.Errorf("%s: %w", path, err)
+		return img, fmt.Errorf("%s: %w", name, err)
 	}
-	if st.Size() < img.MinSize {
+	if size < img.MinSize {
 		return img, fmt.Errorf("%w: %s is truncated: its headers describe %d bytes, the file has %d",
-			ErrInvalidModule, path, img.MinSize, st.Size())
+			ErrInvalidModule, name, img.MinSize, size)
 	}
 	return img, nil
 }

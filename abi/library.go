@@ -11,6 +11,7 @@ import (
 // calls first).
 type Library struct {
 	path   string
+	name   string // what errors call it: path, or the file path stands in for
 	handle uintptr
 	closed atomic.Bool
 }
@@ -22,12 +23,17 @@ type Library struct {
 //
 // Opening a path that is already open returns the same image: the loader
 // counts references, and both share the library's global variables.
-func Open(path string) (*Library, error) {
-	h, err := openLibrary(path)
+func Open(path string) (*Library, error) { return OpenAs(path, path) }
+
+// OpenAs is [Open] for a file that stands in for another, such as a private
+// copy: it opens path, but errors (its own, the loader's, [Library.Lookup]'s
+// and [Bind]'s) speak of name, the file the user knows.
+func OpenAs(path, name string) (*Library, error) {
+	h, err := openLibrary(path, name)
 	if err != nil {
 		return nil, err
 	}
-	return &Library{path: path, handle: h}, nil
+	return &Library{path: path, name: name, handle: h}, nil
 }
 
 // Path returns the path the library was opened from.
@@ -37,11 +43,11 @@ func (l *Library) Path() string { return l.path }
 // wrapping [ErrMissingSymbol] that names the symbol and the file.
 func (l *Library) Lookup(name string) (uintptr, error) {
 	if l.closed.Load() {
-		return 0, fmt.Errorf("%s: %w", l.path, ErrLibraryClosed)
+		return 0, fmt.Errorf("%s: %w", l.name, ErrLibraryClosed)
 	}
 	p, err := lookupSymbol(l.handle, name)
 	if err != nil || p == 0 {
-		return 0, fmt.Errorf("%w: %s does not export %s", ErrMissingSymbol, l.path, name)
+		return 0, fmt.Errorf("%w: %s does not export %s", ErrMissingSymbol, l.name, name)
 	}
 	return p, nil
 }
@@ -53,7 +59,7 @@ func (l *Library) Close() error {
 		return nil
 	}
 	if err := closeLibrary(l.handle); err != nil {
-		return fmt.Errorf("closing %s: %w", l.path, err)
+		return fmt.Errorf("closing %s: %w", l.name, err)
 	}
 	return nil
 }

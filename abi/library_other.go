@@ -2,7 +2,7 @@
 
 package abi
 
-func openLibrary(path string) (uintptr, error) { return 0, ErrUnsupported }
+func openLibrary(path, name string) (uintptr, error) { return 0, ErrUnsupported }
 
 func lookupSymbol(h uintptr, name string) (uintptr, error) { return 0, ErrUnsupported }
 

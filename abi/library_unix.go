@@ -4,14 +4,15 @@ package abi
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ebitengine/purego"
 )
 
-func openLibrary(path string) (uintptr, error) {
+func openLibrary(path, name string) (uintptr, error) {
 	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s: dynamic loader: %v", ErrInvalidModule, path, err)
+		return 0, fmt.Errorf("%w: %s: dynamic loader: %s", ErrInvalidModule, name, strings.ReplaceAll(err.Error(), path, name))
 	}
 	return h, nil
 }

@@ -8,12 +8,12 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-func openLibrary(path string) (uintptr, error) {
+func openLibrary(path, name string) (uintptr, error) {
 	// LOAD_WITH_ALTERED_SEARCH_PATH makes the loader look for the module's
 	// own dependencies next to it rather than next to the host executable.
 	h, err := windows.LoadLibraryEx(path, 0, windows.LOAD_WITH_ALTERED_SEARCH_PATH)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s: LoadLibraryEx: %v", ErrInvalidModule, path, err)
+		return 0, fmt.Errorf("%w: %s: LoadLibraryEx: %v", ErrInvalidModule, name, err)
 	}
 	return uintptr(h), nil
 }

@@ -28,7 +28,7 @@ func Bind(lib *Library) (*Module, error) {
 		v := uint32(callRaw(p))
 		if v == 0 || v > MaxVersion {
 			return nil, fmt.Errorf("%w: %s announces ABI version %d; this runtime supports 1 to %d",
-				ErrABIVersion, lib.Path(), v, MaxVersion)
+				ErrABIVersion, lib.name, v, MaxVersion)
 		}
 		m.Version = v
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -176,15 +175,11 @@ type instance struct {
 	iso *isoInstance // set when the module runs in a worker process (isolation.go)
 }
 
-// openInstance validates, opens, binds and initialises the module at path.
-func openInstance(o *options, path string, config []byte, gen uint64) (*instance, error) {
-	if _, err := abi.CheckFile(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: no file at %s", ErrNotFound, path)
-		}
-		return nil, err
-	}
-	lib, err := abi.Open(path)
+// openInstance opens, binds and initialises the module at path, which the
+// caller has validated. name is the file errors speak of: path itself, or
+// the original of a private copy.
+func openInstance(o *options, path, name string, config []byte, gen uint64) (*instance, error) {
+	lib, err := abi.OpenAs(path, name)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +211,7 @@ func openInstance(o *options, path string, config []byte, gen uint64) (*instance
 	in.spare.New = in.newSpare
 	if rc := mod.Init(config); rc != 0 {
 		_ = in.release() // the init failure is the error to report
-		return nil, fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, path, rc, abi.CodeText(rc))
+		return nil, fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, name, rc, abi.CodeText(rc))
 	}
 	return in, nil
 }

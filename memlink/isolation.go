@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -218,18 +217,13 @@ type isoInstance struct {
 }
 
 // openIsolated starts a worker for the module at path and loads it there.
-// The file is checked here first, exactly as for a load in process, so
-// errors read the same; the host never opens it. A private copy held in a
+// The caller has checked the file exactly as for a load in process, so
+// errors read the same; the host never opens it. name is the file errors
+// speak of (the original of a private copy). A private copy held in a
 // memfd is handed to the worker as an inherited descriptor (the path the
 // host opens it by, /proc/self/fd/N, means nothing in another process), so
 // the worker runs the very bytes the host validated and hashed.
-func openIsolated(o *options, path string, config []byte, gen uint64, iso Isolation, copied *privateFile) (*instance, error) {
-	if _, err := abi.CheckFile(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: no file at %s", ErrNotFound, path)
-		}
-		return nil, err
-	}
+func openIsolated(o *options, path, name string, config []byte, gen uint64, iso Isolation, copied *privateFile) (*instance, error) {
 	cfg := isolate.Config{
 		Path:        path,
 		Name:        filepath.Base(path),
@@ -246,7 +240,7 @@ func openIsolated(o *options, path string, config []byte, gen uint64, iso Isolat
 	}
 	c, err := isolate.Start(cfg)
 	if err != nil {
-		return nil, isolatedLoadErr(path, err)
+		return nil, isolatedLoadErr(path, name, err)
 	}
 	return &instance{
 		path:        path,
@@ -270,25 +264,30 @@ type remoteError struct {
 func (e *remoteError) Error() string { return e.msg }
 func (e *remoteError) Unwrap() error { return e.is }
 
-func isolatedLoadErr(path string, err error) error {
+// isolatedLoadErr turns a worker's load failure into the error a load in
+// process would have given. The worker's messages name the file as it
+// opened it (path, or the descriptor of a private copy); they are made to
+// name the file the user knows.
+func isolatedLoadErr(path, name string, err error) error {
 	var lf *isolate.LoadFailure
 	if !errors.As(err, &lf) {
 		return err
 	}
+	msg := strings.ReplaceAll(lf.Msg, path, name)
 	switch lf.Class {
 	case isolate.LoadInvalid:
-		return &remoteError{msg: lf.Msg, is: ErrInvalidModule}
+		return &remoteError{msg: msg, is: ErrInvalidModule}
 	case isolate.LoadSymbol:
-		return &remoteError{msg: lf.Msg, is: ErrMissingSymbol}
+		return &remoteError{msg: msg, is: ErrMissingSymbol}
 	case isolate.LoadVersion:
-		return &remoteError{msg: lf.Msg, is: ErrABIVersion}
+		return &remoteError{msg: msg, is: ErrABIVersion}
 	case isolate.LoadInit:
-		return fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, path, lf.Code, abi.CodeText(lf.Code))
+		return fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, name, lf.Code, abi.CodeText(lf.Code))
 	}
 	if lf.Exit != nil {
-		return crashError(filepath.Base(path), "", lf.Exit, "while loading the module")
+		return crashError(filepath.Base(name), "", lf.Exit, "while loading the module")
 	}
-	return fmt.Errorf("memlink: isolation worker for %s: %w", path, lf.Err)
+	return fmt.Errorf("memlink: isolation worker for %s: %w", name, lf.Err)
 }
 
 func crashError(file, method string, ex *isolate.Exit, detail string) *CrashError {

@@ -167,6 +167,9 @@ func TestIsolatedLoadErrors(t *testing.T) {
 		if !errors.As(err, &le) || !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.text) {
 			t.Errorf("%s: %v", c.module, err)
 		}
+		if strings.Contains(err.Error(), "/proc/self/fd") {
+			t.Errorf("%s: error %q names the private copy instead of the file the user gave", c.module, err)
+		}
 	}
 	_, err := rt.Load(memlink.MustParseRef("/nonexistent/x.so"), memlink.WithIsolation(memlink.Isolation{}))
 	if !errors.Is(err, memlink.ErrNotFound) {

@@ -201,6 +201,9 @@ func TestLoadErrors(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, m)
 				}
 			}
+			if strings.Contains(err.Error(), "/proc/self/fd") {
+				t.Errorf("error %q names the private copy instead of the file the user gave", err)
+			}
 		})
 	}
 	if n := len(rt.Handles()); n != 0 {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/internal/plainfile"
 )
 
@@ -18,8 +19,10 @@ import (
 // instead of the original, so that the bytes validated are the bytes run,
 // no other process can change them, and no two loads share an image.
 type privateFile struct {
-	path  string   // what to validate and open
+	path  string   // what to open
 	memfd *os.File // Linux: the sealed in-memory file behind path; nil for a copy on disk
+	head  []byte   // the copy's first bytes (abi.HeaderSize at most), to validate
+	size  int64    // the copy's size
 }
 
 // remove releases the copy once the library that uses it is closed.
@@ -63,6 +66,7 @@ func (rt *Runtime) privateCopy(path string, withDigest bool) (*privateFile, stri
 		return hex.EncodeToString(h.Sum(nil))
 	}
 	if pf, err := memfdCopy(src, fi.Size(), filepath.Base(path), h); err == nil {
+		pf.size = fi.Size()
 		return pf, digest(), nil
 	}
 	if h != nil {
@@ -71,25 +75,25 @@ func (rt *Runtime) privateCopy(path string, withDigest bool) (*privateFile, stri
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return nil, "", fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
 	}
-	dst, err := rt.diskCopy(src, fi.Size(), filepath.Base(path), h)
+	dst, head, err := rt.diskCopy(src, fi.Size(), filepath.Base(path), h)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: copying %s: %v", ErrInvalidModule, path, err)
 	}
-	return &privateFile{path: dst}, digest(), nil
+	return &privateFile{path: dst, head: head, size: fi.Size()}, digest(), nil
 }
 
-// copyChunk bounds the buffer copyInto reads through.
+// copyChunk bounds the buffers copyInto reads through.
 const copyChunk = 1 << 20
 
 // copyInto copies the size bytes of src to dst, feeding them to h as well
-// when h is not nil. It reads exactly size bytes in chunks of at most
-// copyChunk, so a module of a few hundred kilobytes costs one read and one
-// write; io.Copy would first try copy_file_range, which fails from a disk
-// file into a memfd, and read once more to see the end.
-func copyInto(dst io.Writer, src io.Reader, size int64, h hash.Hash) error {
-	buf := make([]byte, max(min(size, copyChunk), 1))
-	for size > 0 {
-		b := buf[:min(int64(len(buf)), size)]
+// when h is not nil, and returns the first min(size, abi.HeaderSize) of
+// them, which the caller validates instead of reading the copy again. It
+// reads exactly size bytes (the header, then chunks of at most copyChunk),
+// so a module up to 64 KiB costs one read and one write; io.Copy would
+// first try copy_file_range, which fails from a disk file into a memfd,
+// and read once more to see the end.
+func copyInto(dst io.Writer, src io.Reader, size int64, h hash.Hash) (head []byte, err error) {
+	pass := func(b []byte) error {
 		if _, err := io.ReadFull(src, b); err != nil {
 			return err
 		}
@@ -99,37 +103,53 @@ func copyInto(dst io.Writer, src io.Reader, size int64, h hash.Hash) error {
 		if h != nil {
 			h.Write(b)
 		}
-		size -= int64(len(b))
+		return nil
 	}
-	return nil
+	head = make([]byte, min(size, abi.HeaderSize))
+	if err := pass(head); err != nil {
+		return nil, err
+	}
+	rest := size - int64(len(head))
+	var buf []byte
+	for rest > 0 {
+		if buf == nil {
+			buf = make([]byte, min(rest, copyChunk))
+		}
+		b := buf[:min(int64(len(buf)), rest)]
+		if err := pass(b); err != nil {
+			return nil, err
+		}
+		rest -= int64(len(b))
+	}
+	return head, nil
 }
 
 // diskCopy writes src to a new file named name, readable and executable
 // only by its owner, in a new subdirectory of the private directory.
-func (rt *Runtime) diskCopy(src io.Reader, size int64, name string, h hash.Hash) (path string, err error) {
+func (rt *Runtime) diskCopy(src io.Reader, size int64, name string, h hash.Hash) (path string, head []byte, err error) {
 	dir, err := rt.privateDir()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	sub, err := os.MkdirTemp(dir, "")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	path = filepath.Join(sub, name)
 	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o500)
 	if err != nil {
 		os.Remove(sub)
-		return "", err
+		return "", nil, err
 	}
-	err = copyInto(out, src, size, h)
+	head, err = copyInto(out, src, size, h)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		_ = removePrivateCopy(path) // best effort; the copy error is reported
-		return "", err
+		return "", nil, err
 	}
-	return path, nil
+	return path, head, nil
 }
 
 // removePrivateCopy deletes a copy on disk and its subdirectory.

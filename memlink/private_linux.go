@@ -22,7 +22,8 @@ func memfdCopy(src io.Reader, size int64, name string, h hash.Hash) (*privateFil
 		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), "memlink:"+name)
-	if err := copyInto(f, src, size, h); err != nil {
+	head, err := copyInto(f, src, size, h)
+	if err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -36,7 +37,7 @@ func memfdCopy(src io.Reader, size int64, name string, h hash.Hash) (*privateFil
 		f.Close()
 		return nil, errors.New("no /proc/self/fd to open a memfd through")
 	}
-	return &privateFile{path: path, memfd: f}, nil
+	return &privateFile{path: path, memfd: f, head: head}, nil
 }
 
 // procFDWorked records that a memfd could be reached through

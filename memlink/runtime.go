@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -188,15 +189,28 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 			_ = copied.remove()
 			return fail(&DigestError{Path: path, Expected: want, Actual: got})
 		}
+		// The copy is checked from the bytes just written to it, which
+		// no one can change any more, and errors name the original.
+		_, err := abi.CheckImage(path, copied.head, copied.size)
+		copied.head = nil
+		if err != nil {
+			_ = copied.remove()
+			return fail(err)
+		}
 		target = copied.path
 	} else if want != "" {
 		return fail(errors.New("a pinned digest is verified on a private copy; it cannot be combined with LoadInPlace"))
+	} else if _, err := abi.CheckFile(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: no file at %s", ErrNotFound, path)
+		}
+		return fail(err)
 	}
 	var in *instance
 	if lo.isolation != nil {
-		in, err = openIsolated(&rt.opts, target, lo.config, gen, *lo.isolation, copied)
+		in, err = openIsolated(&rt.opts, target, path, lo.config, gen, *lo.isolation, copied)
 	} else {
-		in, err = openInstance(&rt.opts, target, lo.config, gen)
+		in, err = openInstance(&rt.opts, target, path, lo.config, gen)
 	}
 	if err != nil {
 		if copied != nil {

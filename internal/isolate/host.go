@@ -188,7 +188,8 @@ func (w *worker) load(ctx context.Context) (Info, error) {
 		if class < LoadInvalid || class > LoadInit {
 			class = LoadInvalid
 		}
-		return Info{}, &LoadFailure{Class: class, Code: int32(uint32(r.aux)), Msg: string(msg)}
+		// The worker names the file as it opened it; messages name Path.
+		return Info{}, &LoadFailure{Class: class, Code: int32(uint32(r.aux)), Msg: strings.ReplaceAll(string(msg), path, cfg.Path)}
 	}
 	return Info{}, w.violation(fmt.Sprintf("answer kind %d to opInit", r.kind))
 }
