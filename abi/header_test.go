@@ -70,6 +70,46 @@ func TestCheckFileRejects(t *testing.T) {
 	}
 }
 
+// TestCheckImageMatchesCheckFile checks the bytes CheckFile reads the way
+// CheckFile does, naming the file it is given.
+func TestCheckImageMatchesCheckFile(t *testing.T) {
+	good, err := os.ReadFile(modtest.Path(t, "echo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := func(b []byte) []byte { return b[:min(len(b), HeaderSize)] }
+	if _, err := CheckImage("orig.so", head(good), int64(len(good))); err != nil {
+		t.Fatalf("CheckImage(echo) = %v", err)
+	}
+	half := good[:len(good)/2]
+	if _, err := CheckImage("orig.so", head(half), int64(len(half))); !errors.Is(err, ErrInvalidModule) ||
+		!strings.Contains(err.Error(), "orig.so is truncated") {
+		t.Errorf("CheckImage(half) = %v; want a truncation naming orig.so", err)
+	}
+	if _, err := CheckImage("orig.so", []byte("hello\n"), 6); !errors.Is(err, ErrInvalidModule) ||
+		!strings.Contains(err.Error(), "orig.so") {
+		t.Errorf("CheckImage(text) = %v; want ErrInvalidModule naming orig.so", err)
+	}
+}
+
+// TestOpenAsNamesTheOriginal opens a module under another name and checks
+// that binding errors speak of that name only.
+func TestOpenAsNamesTheOriginal(t *testing.T) {
+	p := modtest.Path(t, "missing")
+	lib, err := OpenAs(p, "/srv/plugins/original.so")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lib.Close()
+	if lib.Path() != p {
+		t.Errorf("Path() = %q, want the file opened, %q", lib.Path(), p)
+	}
+	_, err = Bind(lib)
+	if !errors.Is(err, ErrMissingSymbol) || !strings.Contains(err.Error(), "/srv/plugins/original.so") || strings.Contains(err.Error(), p) {
+		t.Errorf("Bind = %v; want ErrMissingSymbol naming /srv/plugins/original.so and not %s", err, p)
+	}
+}
+
 func TestInspectFormats(t *testing.T) {
 	elf := make([]byte, 64)
 	copy(elf, "\x7fELF\x02\x01\x01")
