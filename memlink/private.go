@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/internal/plainfile"
@@ -85,13 +86,28 @@ func (rt *Runtime) privateCopy(path string, withDigest bool) (*privateFile, stri
 // copyChunk bounds the buffers copyInto reads through.
 const copyChunk = 1 << 20
 
+// headBufs and chunkBufs recycle copyInto's buffers: fresh memory costs a
+// page fault per 4 KiB written into it, which on a VM cost more than the
+// system calls of a small module's copy.
+var (
+	headBufs  = sync.Pool{New: func() any { return new([abi.HeaderSize]byte) }}
+	chunkBufs = sync.Pool{New: func() any { return new([copyChunk]byte) }}
+)
+
+// releaseHead gives a head returned by copyInto back for reuse.
+func releaseHead(head []byte) {
+	if cap(head) == abi.HeaderSize {
+		headBufs.Put((*[abi.HeaderSize]byte)(head[:abi.HeaderSize]))
+	}
+}
+
 // copyInto copies the size bytes of src to dst, feeding them to h as well
 // when h is not nil, and returns the first min(size, abi.HeaderSize) of
-// them, which the caller validates instead of reading the copy again. It
-// reads exactly size bytes (the header, then chunks of at most copyChunk),
-// so a module up to 64 KiB costs one read and one write; io.Copy would
-// first try copy_file_range, which fails from a disk file into a memfd,
-// and read once more to see the end.
+// them, which the caller validates instead of reading the copy again (and
+// then passes to releaseHead). It reads exactly size bytes (the header,
+// then chunks of at most copyChunk), so a module up to 64 KiB costs one
+// read and one write; io.Copy would first try copy_file_range, which fails
+// from a disk file into a memfd, and read once more to see the end.
 func copyInto(dst io.Writer, src io.Reader, size int64, h hash.Hash) (head []byte, err error) {
 	pass := func(b []byte) error {
 		if _, err := io.ReadFull(src, b); err != nil {
@@ -105,21 +121,22 @@ func copyInto(dst io.Writer, src io.Reader, size int64, h hash.Hash) (head []byt
 		}
 		return nil
 	}
-	head = make([]byte, min(size, abi.HeaderSize))
+	head = headBufs.Get().(*[abi.HeaderSize]byte)[:min(size, abi.HeaderSize)]
 	if err := pass(head); err != nil {
+		releaseHead(head)
 		return nil, err
 	}
-	rest := size - int64(len(head))
-	var buf []byte
-	for rest > 0 {
-		if buf == nil {
-			buf = make([]byte, min(rest, copyChunk))
+	if rest := size - int64(len(head)); rest > 0 {
+		chunk := chunkBufs.Get().(*[copyChunk]byte)
+		defer chunkBufs.Put(chunk)
+		for rest > 0 {
+			b := chunk[:min(copyChunk, rest)]
+			if err := pass(b); err != nil {
+				releaseHead(head)
+				return nil, err
+			}
+			rest -= int64(len(b))
 		}
-		b := buf[:min(int64(len(buf)), rest)]
-		if err := pass(b); err != nil {
-			return nil, err
-		}
-		rest -= int64(len(b))
 	}
 	return head, nil
 }

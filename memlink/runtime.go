@@ -192,6 +192,7 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		// The copy is checked from the bytes just written to it, which
 		// no one can change any more, and errors name the original.
 		_, err := abi.CheckImage(path, copied.head, copied.size)
+		releaseHead(copied.head)
 		copied.head = nil
 		if err != nil {
 			_ = copied.remove()
