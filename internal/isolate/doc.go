@@ -107,12 +107,16 @@
 // for is queued behind the poller. Each side therefore publishes the CPU it
 // runs on in the slot's control line (read with LSL from the per-CPU
 // segment Linux sets up for the vDSO's getcpu, about 20 ns; a getcpu system
-// call costs a microsecond on these VMs) and yields its CPU at once when
-// the other side last ran on the same one. With both pinned to one CPU
-// that took a call from 23 µs (21 µs median) to 13 µs (11 µs median);
-// sleeping on the futex at once instead gave a median of 12 µs but a mean
-// of 25 µs. Elsewhere than linux/amd64 the CPU is unknown and only the
-// periodic yield applies. Under heavy load from other processes (two
+// call costs a microsecond on these VMs) at each pause of its polling, and
+// once it has polled for 2 µs it yields its CPU at every pause while the
+// other side last ran on the same one. With both pinned to one CPU that
+// took a call from 23 µs (21 µs median) to 17 µs (15 µs median).
+// Yielding from the first pause did better there (13 µs) but cost about
+// 10 % at the median with two CPUs, where the CPU the other side published
+// is sometimes stale and each needless sched_yield costs over a
+// microsecond; sleeping on the futex at once gave a median of 12 µs but a
+// mean of 25 µs. Elsewhere than linux/amd64 the CPU is unknown and only
+// the periodic yield applies. Under heavy load from other processes (two
 // CPU-bound loops on the two CPUs) the median stays near 2.5 µs, but the
 // mean grows to 40-120 µs and the 99th percentile to milliseconds: the
 // scheduler's time slices, which no wake-up strategy avoids (spinning off

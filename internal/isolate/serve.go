@@ -139,7 +139,6 @@ func (sv *server) serveSlot(i int) {
 			if !state.CompareAndSwap(cur, cur&^stMask|stBusy) {
 				continue
 			}
-			publishCPU(ss.v.u32(sWorkerCPU))
 			t0 := time.Now()
 			op := ss.v.u32(sReqOp).Load()
 			exit := ss.handle(op)
