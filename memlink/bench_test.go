@@ -121,21 +121,61 @@ func BenchmarkCgo(b *testing.B) {
 }
 
 // BenchmarkParallel calls one handle from g goroutines at once; compare
-// calls/s with g=1.
+// calls/s with g=1, and with BenchmarkParallelCgo's, which shows how far
+// the machine itself lets calls into C scale.
 func BenchmarkParallel(b *testing.B) {
 	rt, h := load(b, "echo")
+	runParallel(b, func(b *testing.B) func() error {
+		args := bytes.Repeat([]byte{'x'}, 64)
+		dst := make([]byte, 0, 128)
+		return func() error {
+			_, err := rt.CallAppend(dst[:0], h, "process", args)
+			return err
+		}
+	})
+}
+
+// BenchmarkParallelCgo is BenchmarkParallel through the cgo yardstick, each
+// goroutine with its own output buffer: the scaling of bare calls into C
+// on this machine, with nothing shared but the library.
+func BenchmarkParallelCgo(b *testing.B) {
+	if !cgobench.Available {
+		b.Skip("cgo yardstick needs CGO_ENABLED=1")
+	}
+	path := modtest.Path(b, "echo")
+	id := abi.MethodID("process")
+	runParallel(b, func(b *testing.B) func() error {
+		lib, err := cgobench.Open(path, false, 8192)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(lib.Close)
+		args := bytes.Repeat([]byte{'x'}, 64)
+		return func() error {
+			lib.Call(id, args)
+			return nil
+		}
+	})
+}
+
+// runParallel runs b.N calls spread over g goroutines for g = 1, 2, 4, 8,
+// 16 and reports calls/s; newCall makes each goroutine's call (outside the
+// timing).
+func runParallel(b *testing.B, newCall func(*testing.B) func() error) {
 	for _, g := range []int{1, 2, 4, 8, 16} {
 		b.Run(fmt.Sprintf("goroutines=%d", g), func(b *testing.B) {
 			b.ReportAllocs()
+			calls := make([]func() error, g)
+			for i := range calls {
+				calls[i] = newCall(b)
+			}
 			var wg sync.WaitGroup
 			per := b.N/g + 1
 			b.ResetTimer()
-			for range g {
+			for _, call := range calls {
 				wg.Go(func() {
-					args := bytes.Repeat([]byte{'x'}, 64)
-					dst := make([]byte, 0, 128)
 					for range per {
-						if _, err := rt.CallAppend(dst[:0], h, "process", args); err != nil {
+						if err := call(); err != nil {
 							b.Error(err)
 							return
 						}
