@@ -189,8 +189,9 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 			_ = copied.remove()
 			return fail(&DigestError{Path: path, Expected: want, Actual: got})
 		}
-		// The copy is checked from the bytes just written to it, which
-		// no one can change any more, and errors name the original.
+		// The copy is checked from the bytes just written to it (sealed
+		// on Linux; elsewhere a file only this user can reach), and
+		// errors name the original.
 		_, err := abi.CheckImage(path, copied.head, copied.size)
 		releaseHead(copied.head)
 		copied.head = nil
