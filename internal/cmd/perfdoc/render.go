@@ -132,12 +132,18 @@ func render(b *strings.Builder, p *page) {
 		w("comparison, and the raw baselines above are the yardstick.\n")
 	}
 
+	verbatim := func(text string) {
+		fence := codeFence(text)
+		w("%stext\n%s\n%s\n", fence, strings.TrimRight(text, "\n"), fence)
+	}
 	w("\n## go test benchmarks\n\n")
 	if p.Benchstat != "" {
-		w("The go test benchmarks of package memlink (`BenchmarkCallAppend` for memlink,\n")
-		w("`BenchmarkRawSyscallN` for raw purego, `BenchmarkCgo` for cgo), compared with benchstat:\n\n")
-		fence := codeFence(p.Benchstat)
-		w("%stext\n%s\n%s\n", fence, strings.TrimRight(p.Benchstat, "\n"), fence)
+		w("The go test benchmarks of package memlink, compared with benchstat: `BenchmarkCallAppend`\n")
+		w("for memlink, `BenchmarkRawSyscallN` for raw purego and `BenchmarkCgo` for cgo calling the\n")
+		w("same function; `BenchmarkParallel` and `BenchmarkParallelCgo` for scaling over goroutines;\n")
+		w("`BenchmarkLoadUnload` and `BenchmarkModuleRSS` (see its KB/module table; its sec/op is the\n")
+		w("time to load 100 copies) for the module lifecycle.\n\n")
+		verbatim(p.Benchstat)
 	} else {
 		w("No benchstat table was included in this run of perfdoc. To add one, run the benchmarks of\n")
 		w("package memlink (memlink, raw purego and the cgo yardstick, which needs CGO_ENABLED=1), compare\n")
@@ -154,8 +160,7 @@ func render(b *strings.Builder, p *page) {
 	w("median stays near its quiet figure but the mean and the tail grow with the other process's time\n")
 	w("slices (see internal/isolate's package documentation).\n\n")
 	if p.Isolation != "" {
-		fence := codeFence(p.Isolation)
-		w("%stext\n%s\n%s\n", fence, strings.TrimRight(p.Isolation, "\n"), fence)
+		verbatim(p.Isolation)
 	} else {
 		w("No isolation figures were included in this run of perfdoc. To add them (Linux), run\n\n")
 		w("```sh\ncd internal/isolate/gopluginbench\n")
