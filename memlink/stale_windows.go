@@ -1,0 +1,27 @@
+package memlink
+
+import (
+	"errors"
+
+	"golang.org/x/sys/windows"
+)
+
+// stillActive is the exit code GetExitCodeProcess reports for a process
+// that is still running (STILL_ACTIVE).
+const stillActive = 259
+
+// processGone reports whether no process with this pid is running. A
+// process that has exited but whose handle another process still holds
+// counts as gone; a process this one may not query counts as running.
+func processGone(pid int) bool {
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
+	if err != nil {
+		return errors.Is(err, windows.ERROR_INVALID_PARAMETER)
+	}
+	defer windows.CloseHandle(h)
+	var code uint32
+	if err := windows.GetExitCodeProcess(h, &code); err != nil {
+		return false
+	}
+	return code != stillActive
+}
