@@ -1,3 +1,5 @@
+//go:build !windows
+
 package memlink
 
 import _ "unsafe" // for go:linkname
