@@ -1,9 +1,8 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package plainfile
 
 import "os"
 
-// Open opens path read-only. Outside Unix it is os.Open, which does not
-// involve a poller for regular files there.
+// Open opens path read-only: os.Open, which involves no poller here.
 func Open(path string) (*os.File, error) { return os.Open(path) }
