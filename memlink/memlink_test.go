@@ -216,8 +216,8 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestInitFailureClosesLibrary(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("reads /proc/self/maps, which only Linux has")
+	if !seesMappings {
+		t.Skip("lists the process's mappings, which this test cannot do here")
 	}
 	p := modtest.Path(t, "initfail")
 	rt := memlink.New()
@@ -477,7 +477,7 @@ func TestSameFileTwice(t *testing.T) {
 	if got := call(t, rt, d, "increment", ""); got != "3" {
 		t.Fatalf("after unloading the first handle: %q", got)
 	}
-	if runtime.GOOS == "linux" {
+	if seesMappings {
 		if n := mappings(t, p); n == 0 {
 			t.Fatal("in-place load does not map the file itself")
 		}
@@ -571,7 +571,7 @@ func TestInFlightAndDrainTimeout(t *testing.T) {
 	if got := <-done; got != "slept" {
 		t.Fatalf("the call in flight returned %q", got)
 	}
-	if runtime.GOOS == "linux" {
+	if seesMappings {
 		// The library is closed once the call has returned.
 		deadline := time.Now().Add(5 * time.Second)
 		for mappings(t, p) != 0 {
@@ -652,7 +652,7 @@ func TestUnloadWhileCalling(t *testing.T) {
 			return
 		}
 	}
-	if runtime.GOOS == "linux" && mappings(t, p) != 0 {
+	if seesMappings && mappings(t, p) != 0 {
 		t.Fatal("library still mapped after the last unload")
 	}
 }
@@ -660,8 +660,8 @@ func TestUnloadWhileCalling(t *testing.T) {
 // TestLoadUnloadDoesNotLeak loads and unloads a module 1,000 times and
 // checks the process's mappings do not grow.
 func TestLoadUnloadDoesNotLeak(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("reads /proc/self/maps, which only Linux has")
+	if !seesMappings {
+		t.Skip("lists the process's mappings, which this test cannot do here")
 	}
 	p := modtest.Path(t, "echo")
 	rt := memlink.New()
@@ -779,50 +779,28 @@ func mappings(t testing.TB, path string) int {
 	t.Helper()
 	n := 0
 	for _, m := range mapsOf(t, filepath.Base(path)) {
-		if m.private || m.path == path {
+		if m.private || samePath(m.path, path) {
 			n++
 		}
 	}
 	return n
 }
 
+// samePath compares two paths of one file, ignoring case on Windows.
+func samePath(a, b string) bool {
+	a, b = filepath.Clean(a), filepath.Clean(b)
+	if runtime.GOOS == "windows" {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
+}
+
+// mapping is one file mapped into the process (a line of /proc/self/maps
+// on Linux, a loaded module on Windows). key tells copies apart.
 type mapping struct {
-	inode   string
+	key     string
 	path    string
 	private bool
-}
-
-// mapsOf lists the mappings of /proc/self/maps whose file is named base.
-func mapsOf(t testing.TB, base string) []mapping {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ms []mapping
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 6 {
-			continue
-		}
-		p := strings.TrimSuffix(strings.Join(f[5:], " "), " (deleted)")
-		switch {
-		case p == "/memfd:memlink:"+base:
-			ms = append(ms, mapping{inode: f[4], path: p, private: true})
-		case filepath.Base(p) == base:
-			ms = append(ms, mapping{inode: f[4], path: p, private: strings.Contains(p, "/memlink-go-")})
-		}
-	}
-	return ms
-}
-
-func totalMappings(t testing.TB) int {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytes.Count(b, []byte("\n"))
 }
 
 // coarseClock reports whether the monotonic clock advances in steps longer
