@@ -12,6 +12,7 @@ import (
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/internal/cgobench"
 	"github.com/memlink/memlink-go/internal/modtest"
+	"github.com/memlink/memlink-go/internal/rawloader"
 	"github.com/memlink/memlink-go/memlink"
 )
 
@@ -67,11 +68,11 @@ func BenchmarkCall(b *testing.B) {
 func BenchmarkRawSyscallN(b *testing.B) {
 	for _, m := range benchModules {
 		p := modtest.Path(b, m.module)
-		lib, err := rawOpen(p)
+		lib, err := rawloader.Open(p)
 		if err != nil {
 			b.Fatal(err)
 		}
-		fn, err := rawSym(lib, m.sym)
+		fn, err := rawloader.Sym(lib, m.sym)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -90,7 +91,7 @@ func BenchmarkRawSyscallN(b *testing.B) {
 				}
 			})
 		}
-		rawClose(lib)
+		rawloader.Close(lib)
 	}
 }
 
@@ -202,16 +203,16 @@ func BenchmarkLoadUnload(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			lib, err := rawOpen(p)
+			lib, err := rawloader.Open(p)
 			if err != nil {
 				b.Fatal(err)
 			}
 			for _, s := range []string{abi.SymInit, abi.SymCall, abi.SymShutdown} {
-				if _, err := rawSym(lib, s); err != nil {
+				if _, err := rawloader.Sym(lib, s); err != nil {
 					b.Fatal(err)
 				}
 			}
-			rawClose(lib)
+			rawloader.Close(lib)
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/memlink/memlink-go/internal/modtest"
+	"github.com/memlink/memlink-go/internal/rawloader"
 	"github.com/memlink/memlink-go/memlink"
 )
 
@@ -74,7 +75,7 @@ func BenchmarkModuleRSS(b *testing.B) {
 			before := vmRSS(b)
 			libs := make([]uintptr, 0, n)
 			for _, p := range copies {
-				lib, err := rawOpen(p)
+				lib, err := rawloader.Open(p)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -83,7 +84,7 @@ func BenchmarkModuleRSS(b *testing.B) {
 			after := vmRSS(b)
 			b.ReportMetric(float64(after-before)/n, "KB/module")
 			for _, l := range libs {
-				rawClose(l)
+				rawloader.Close(l)
 			}
 		}
 	})

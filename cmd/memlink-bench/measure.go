@@ -14,6 +14,7 @@ import (
 
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/rawloader"
 	"github.com/memlink/memlink-go/memlink"
 	"github.com/memlink/memlink-go/observe"
 )
@@ -83,18 +84,18 @@ func rawLifecycle(path string, d time.Duration) (lifecycle, error) {
 	syms := [...]string{abi.SymInit, abi.SymCall, abi.SymShutdown}
 	for start := time.Now(); l.n == 0 || time.Since(start) < d; l.n++ {
 		t0 := time.Now()
-		lib, err := rawOpen(path)
+		lib, err := rawloader.Open(path)
 		if err != nil {
 			return l, fmt.Errorf("raw open %s: %w", path, err)
 		}
 		for _, s := range syms {
-			if _, err := rawSym(lib, s); err != nil {
-				_ = rawClose(lib)
+			if _, err := rawloader.Sym(lib, s); err != nil {
+				_ = rawloader.Close(lib)
 				return l, fmt.Errorf("raw lookup %s: %w", s, err)
 			}
 		}
 		t1 := time.Now()
-		err = rawClose(lib)
+		err = rawloader.Close(lib)
 		t2 := time.Now()
 		if err != nil {
 			return l, fmt.Errorf("raw close %s: %w", path, err)
@@ -392,7 +393,7 @@ func rawMemory(paths []string) (float64, error) {
 	libs := make([]uintptr, 0, len(paths))
 	defer func() {
 		for _, lib := range libs {
-			_ = rawClose(lib)
+			_ = rawloader.Close(lib)
 		}
 	}()
 	before, err := settledRSS()
@@ -400,7 +401,7 @@ func rawMemory(paths []string) (float64, error) {
 		return 0, err
 	}
 	for _, p := range paths {
-		lib, err := rawOpen(p)
+		lib, err := rawloader.Open(p)
 		if err != nil {
 			return 0, fmt.Errorf("raw open %s: %w", p, err)
 		}

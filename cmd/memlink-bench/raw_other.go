@@ -3,20 +3,9 @@
 package main
 
 import (
-	"errors"
 	"sync/atomic"
 	"time"
 )
-
-// errNoLoader is what the raw baselines report where memlink cannot load
-// modules either.
-var errNoLoader = errors.New("no dynamic loader support on this platform")
-
-func rawOpen(string) (uintptr, error) { return 0, errNoLoader }
-
-func rawSym(uintptr, string) (uintptr, error) { return 0, errNoLoader }
-
-func rawClose(uintptr) error { return errNoLoader }
 
 func rawCallLoop(uintptr, []uintptr, time.Duration) (int64, time.Duration) { return 0, 0 }
 

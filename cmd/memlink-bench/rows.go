@@ -10,6 +10,7 @@ import (
 
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/rawloader"
 	"github.com/memlink/memlink-go/memlink"
 )
 
@@ -208,14 +209,14 @@ func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, fun
 	if err != nil {
 		return nil, nil, err
 	}
-	lib, err := rawOpen(s.modules[module])
+	lib, err := rawloader.Open(s.modules[module])
 	if err != nil {
 		_ = s.rt.Unload(h)
 		return nil, nil, fmt.Errorf("raw open: %w", err)
 	}
 	teardown := func() error {
 		err := s.rt.Unload(h)
-		if cerr := rawClose(lib); err == nil {
+		if cerr := rawloader.Close(lib); err == nil {
 			err = cerr
 		}
 		return err
@@ -224,7 +225,7 @@ func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, fun
 		_ = teardown()
 		return nil, nil, err
 	}
-	fn, err := rawSym(lib, symbol)
+	fn, err := rawloader.Sym(lib, symbol)
 	if err != nil {
 		return fail(fmt.Errorf("raw lookup %s: %w", symbol, err))
 	}
@@ -378,7 +379,7 @@ func setupConcurrent(s *suite, kind string, g int) (measureFunc, func() error, e
 			}
 		}
 		if lib != 0 {
-			if cerr := rawClose(lib); err == nil {
+			if cerr := rawloader.Close(lib); err == nil {
 				err = cerr
 			}
 		}
@@ -396,11 +397,11 @@ func setupConcurrent(s *suite, kind string, g int) (measureFunc, func() error, e
 	for i := range hs {
 		hs[i] = handles[i%len(handles)]
 	}
-	if lib, err = rawOpen(s.modules["echo"]); err != nil {
+	if lib, err = rawloader.Open(s.modules["echo"]); err != nil {
 		_ = teardown()
 		return nil, nil, fmt.Errorf("raw open: %w", err)
 	}
-	fn, err := rawSym(lib, abi.SymCall)
+	fn, err := rawloader.Sym(lib, abi.SymCall)
 	if err != nil {
 		_ = teardown()
 		return nil, nil, fmt.Errorf("raw lookup: %w", err)
