@@ -157,7 +157,9 @@ func (g *Gate) Open() { g.state.Store(gateOpen) }
 // Closed reports whether the gate refuses new calls.
 func (g *Gate) Closed() bool { return g.state.Load() != gateOpen }
 
-// InFlight counts the calls admitted and not yet exited. It reads every
+// InFlight counts the calls admitted and not yet exited: exactly enough
+// for Drain once the gate is closed, a snapshot that may be off by the
+// calls entering and leaving meanwhile while it is open. It reads every
 // lane, so it is meant for draining and statistics, not for the call path.
 func (g *Gate) InFlight() int {
 	var n int
@@ -167,7 +169,11 @@ func (g *Gate) InFlight() int {
 	for i := range g.lanes {
 		n += int(g.lanes[i].seq.Load() & 1)
 	}
-	return n
+	// While the gate is open, a call can enter on a shard already read and
+	// leave on one not read yet, so the sum can dip below the calls
+	// running, even below zero. Once the gate is closed every admitted
+	// call's entry is visible to the reads, so Drain never undercounts.
+	return max(n, 0)
 }
 
 // Calls counts the calls that have entered and exited the gate. Refused
