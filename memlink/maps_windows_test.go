@@ -22,13 +22,12 @@ func modules(t testing.TB) []string {
 		if err := windows.EnumProcessModules(proc, &hs[0], uint32(len(hs))*uint32(unsafe.Sizeof(hs[0])), &need); err != nil {
 			t.Fatal(err)
 		}
-		if n := int(need / uint32(unsafe.Sizeof(hs[0]))); n > len(hs) {
-			hs = make([]windows.Handle, n+16)
-			continue
-		} else {
+		n := int(need / uint32(unsafe.Sizeof(hs[0])))
+		if n <= len(hs) {
 			hs = hs[:n]
+			break
 		}
-		break
+		hs = make([]windows.Handle, n+16) // more modules than room: ask again
 	}
 	paths := make([]string, 0, len(hs))
 	buf := make([]uint16, windows.MAX_LONG_PATH)
