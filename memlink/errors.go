@@ -69,6 +69,11 @@ var (
 	// ErrCallTimeout reports a call on an isolated module that ran longer
 	// than Isolation.CallTimeout; its worker was killed.
 	ErrCallTimeout = errors.New("call timed out")
+	// ErrReentrant reports an Unload, Reload or Close made from inside a
+	// call on the module it would wait for: a host function (or code it
+	// calls on the same goroutine) serving a call on that handle. Doing it
+	// would wait for the very call that asks; nothing is changed.
+	ErrReentrant = errors.New("called from inside a call on the module")
 )
 
 // CallError is the error of a call whose module returned a non-zero code.

@@ -173,12 +173,15 @@ type instance struct {
 	spareStats counters
 
 	iso *isoInstance // set when the module runs in a worker process (isolation.go)
+
+	host     *hostBinding // set when the module bound the host table (hostcall.go)
+	hostSeed hostLoad     // the grants and counters a reload inherits
 }
 
 // openInstance opens, binds and initialises the module at path, which the
 // caller has validated. name is the file errors speak of: path itself, or
 // the original of a private copy.
-func openInstance(o *options, path, name string, config []byte, gen uint64) (*instance, error) {
+func openInstance(o *options, path, name string, config []byte, gen uint64, hb *hostBinding) (*instance, error) {
 	lib, err := abi.OpenAs(path, name)
 	if err != nil {
 		return nil, err
@@ -209,7 +212,19 @@ func openInstance(o *options, path, name string, config []byte, gen uint64) (*in
 		return nil, err
 	}
 	in.spare.New = in.newSpare
+	if hb != nil {
+		in.hostSeed = hb.seed()
+		bound, err := hb.bind(mod, name, in.gate.Lanes())
+		if err != nil {
+			_ = in.release() // the bind failure is the error to report
+			return nil, err
+		}
+		if bound {
+			in.host = hb
+		}
+	}
 	if rc := mod.Init(config); rc != 0 {
+		in.host.retire()
 		_ = in.release() // the init failure is the error to report
 		return nil, fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, name, rc, abi.CodeText(rc))
 	}
@@ -289,6 +304,7 @@ func (in *instance) shutdown() error {
 	if rc := in.mod.Shutdown(); rc != 0 {
 		err = fmt.Errorf("memlink: %s: memlink_shutdown returned %d (%s)", in.path, rc, abi.CodeText(rc))
 	}
+	in.host.retire()
 	return errors.Join(err, in.release())
 }
 

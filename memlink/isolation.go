@@ -197,7 +197,9 @@ func (rt *Runtime) CallAppendContext(ctx context.Context, dst []byte, h Handle, 
 			if li, ok := in.gate.Enter(); ok {
 				var out []byte
 				var err error
-				if in.iso != nil {
+				if in.host != nil {
+					out, err = in.callHosted(ctx, li, dst, method, args)
+				} else if in.iso != nil {
 					out, err = in.callIsolated(ctx, dst, method, args)
 				} else {
 					out, err = in.call(li, dst, method, args)
@@ -227,7 +229,7 @@ type isoInstance struct {
 // memfd is handed to the worker as an inherited descriptor (the path the
 // host opens it by, /proc/self/fd/N, means nothing in another process), so
 // the worker runs the very bytes the host validated and hashed.
-func openIsolated(o *options, path, name string, config []byte, gen uint64, iso Isolation, copied *privateFile) (*instance, error) {
+func openIsolated(o *options, path, name string, config []byte, gen uint64, iso Isolation, copied *privateFile, hb *hostBinding) (*instance, error) {
 	cfg := isolate.Config{
 		Path:        path,
 		Name:        filepath.Base(path),

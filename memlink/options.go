@@ -20,6 +20,7 @@ type options struct {
 	maxOutput    int
 	lanes        int
 	sampleEvery  uint32
+	host         hostOptions // WithHostFunc, WithLogger (host.go)
 }
 
 func defaultOptions() options {
@@ -125,6 +126,7 @@ type loadOptions struct {
 	inPlace   bool
 	digest    string
 	isolation *Isolation // WithIsolation (isolation.go)
+	host      hostLoad   // WithHostFuncs (host.go)
 }
 
 // WithConfig passes config to the module's memlink_init. Default: empty.

@@ -52,6 +52,9 @@ const maxStateBytes = 1 << 30
 // progress to finish.
 func (rt *Runtime) Reload(h Handle, ref Ref, cfg hotreload.Config, opts ...LoadOption) (hotreload.Report, error) {
 	start := time.Now()
+	if err := rt.reentrant(h); err != nil {
+		return hotreload.Report{}, err
+	}
 	e := rt.lookup(h)
 	if e == nil {
 		return hotreload.Report{}, rt.unknown(h)
@@ -96,7 +99,7 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 		return hotreload.Report{}, fmt.Errorf("memlink: handle %d: %w", e.h, ErrUnknownHandle)
 	}
 	rep := hotreload.Report{Generation: old.gen, Result: hotreload.ResultRolledBack}
-	lo := loadOptions{config: e.config, isolation: old.isolation()} // an isolated handle stays isolated
+	lo := loadOptions{config: e.config, isolation: old.isolation(), host: old.hostInherit(e.h)} // an isolated handle stays isolated
 	for _, o := range opts {
 		o(&lo)
 	}

@@ -154,6 +154,7 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 		_ = in.shutdown() // the runtime closed under us; that is the error
 		return 0, &LoadError{Ref: ref.String(), Path: in.source(), Err: err}
 	}
+	in.host.attach(e.h)
 	return e.h, nil
 }
 
@@ -208,11 +209,18 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		}
 		return fail(err)
 	}
+	hb, err := rt.newHostBinding(lo.host, moduleName(path), gen)
+	if err != nil {
+		if copied != nil {
+			_ = copied.remove()
+		}
+		return fail(err)
+	}
 	var in *instance
 	if lo.isolation != nil {
-		in, err = openIsolated(&rt.opts, target, path, lo.config, gen, *lo.isolation, copied)
+		in, err = openIsolated(&rt.opts, target, path, lo.config, gen, *lo.isolation, copied, hb)
 	} else {
-		in, err = openInstance(&rt.opts, target, path, lo.config, gen)
+		in, err = openInstance(&rt.opts, target, path, lo.config, gen, hb)
 	}
 	if err != nil {
 		if copied != nil {
@@ -311,6 +319,11 @@ func (rt *Runtime) CallAppend(dst []byte, h Handle, method string, args []byte) 
 		in := e.cur.Load()
 		if in != nil {
 			if li, ok := in.gate.Enter(); ok {
+				if in.host != nil {
+					out, err := in.callHosted(nil, li, dst, method, args)
+					in.gate.Exit(li)
+					return out, err
+				}
 				out, err := in.call(li, dst, method, args)
 				in.gate.Exit(li)
 				return out, err
@@ -328,6 +341,9 @@ func (rt *Runtime) CallAppend(dst []byte, h Handle, method string, args []byte) 
 // (WithDrainTimeout), Unload returns ErrDrainTimeout and the library is
 // closed when the last of them returns.
 func (rt *Runtime) Unload(h Handle) error {
+	if err := rt.reentrant(h); err != nil {
+		return err
+	}
 	e := rt.remove(h)
 	if e == nil {
 		return rt.unknown(h)
@@ -375,6 +391,9 @@ func (rt *Runtime) Path(h Handle) (string, bool) {
 // ErrClosed. It is idempotent and safe to call concurrently: only the first
 // call does the work; later calls return nil at once.
 func (rt *Runtime) Close() error {
+	if err := rt.reentrant(0); err != nil {
+		return err
+	}
 	if !rt.closed.CompareAndSwap(false, true) {
 		return nil
 	}

@@ -23,6 +23,8 @@ type runtimeCounters struct {
 	loadErrs       [8]atomic.Uint64 // indexed like loadErrorReasons
 	loadDur        counters         // only hist and sumNanos are used
 	reloadDur      counters         // only hist and sumNanos are used
+
+	hostLogsDropped atomic.Uint64 // log records of modules already unloaded
 }
 
 func (c *runtimeCounters) loadErr(err error) {
@@ -76,6 +78,10 @@ type Stats struct {
 	ReloadDuration Histogram
 	// Modules has one element per loaded module, in load order.
 	Modules []ModuleStats
+	// HostLogsDropped counts log records that modules made after they were
+	// unloaded (from threads of their own, with a table they should have
+	// let go): nobody is left to attribute them to.
+	HostLogsDropped uint64
 }
 
 // ModuleStats is a snapshot of one loaded module's counters.
@@ -114,15 +120,25 @@ type ModuleStats struct {
 	// (RestartNever); an Unload is not counted. Counts continue across
 	// reloads. Nil for a module loaded in process.
 	WorkerRestarts map[string]uint64
+	// HostCalls counts the module's host calls (see WithHostFunc) by
+	// function and result, across reloads; only non-zero counts are
+	// listed, sorted by function and then result. Nil for a module that
+	// did not bind the host table.
+	HostCalls []HostCallCount
+	// HostLogs counts the log records the module sent that reached the
+	// logger (records below the logger's level are not counted);
+	// HostLogsDropped those that could not be delivered.
+	HostLogs, HostLogsDropped uint64
 }
 
 // Stats takes a snapshot of the runtime's counters. It reads atomics and
 // takes each module's own lock briefly; it never blocks calls.
 func (rt *Runtime) Stats() Stats {
 	s := Stats{
-		Loads:      rt.stats.loads.Load(),
-		Unloads:    rt.stats.unloads.Load(),
-		LoadErrors: make(map[string]uint64, len(loadErrorReasons)),
+		Loads:           rt.stats.loads.Load(),
+		HostLogsDropped: rt.stats.hostLogsDropped.Load(),
+		Unloads:         rt.stats.unloads.Load(),
+		LoadErrors:      make(map[string]uint64, len(loadErrorReasons)),
 	}
 	for i, r := range loadErrorReasons {
 		s.LoadErrors[r] = rt.stats.loadErrs[i].Load()
@@ -152,6 +168,7 @@ func (rt *Runtime) Stats() Stats {
 		if cur := snap.cur; cur != nil {
 			ms.Path, ms.Generation = cur.source(), cur.gen
 			ms.ArenaBytes, _ = cur.arena()
+			ms.HostCalls, ms.HostLogs, ms.HostLogsDropped = cur.hostStats()
 			if cur.iso != nil {
 				ms.WorkerRestarts = workerRestarts(&t.restarts)
 			}

@@ -33,6 +33,10 @@
 //     exit(3), an endless loop, unbounded allocation), for testing
 //     out-of-process isolation. crashy only fails when asked by method
 //     name; the others also fail on "process".
+//   - kv binds the host table (memlink_host_bind): it logs through the
+//     host and its "get" and "put" call the host functions "kv.get" and
+//     "kv.put"; hostmisuse misuses the table (unknown ids, huge or null
+//     arguments, calls from a thread after its own unload).
 //
 // The doc comment at the top of each c/*.c file lists its methods.
 package modules

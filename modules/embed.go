@@ -59,6 +59,8 @@ var all = []Module{
 	{Name: "exit", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=3"}, Doc: `crashy whose "process" calls exit(3)`},
 	{Name: "loop", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=4"}, Doc: `crashy whose "process" never returns`},
 	{Name: "bomb", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=5"}, Doc: `crashy whose "process" allocates memory without bound`},
+	{Name: "kv", Source: "kv.c", Doc: `ABI 2 with memlink_host_bind: logs, and "get"/"put" call the host functions "kv.get"/"kv.put"`},
+	{Name: "hostmisuse", Source: "hostmisuse.c", Doc: "ABI 2: misuses its host table (unknown ids, huge args, calls after its own unload from a thread)"},
 }
 
 // All returns every module to build, in a fixed order. The result is a

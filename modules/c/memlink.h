@@ -126,6 +126,46 @@ MEMLINK_EXPORT int memlink_serialize_state(uint8_t *buf, size_t buf_len);
  */
 MEMLINK_EXPORT int memlink_deserialize_state(const uint8_t *buf, size_t len);
 
+/* ---- Host functions (optional export) ------------------------------- */
+
+/*
+ * MEMLINK_HOST_VERSION is the version of struct memlink_host described here.
+ * Independent of the ABI version: ABI-1 and ABI-2 modules may both bind it.
+ */
+#define MEMLINK_HOST_VERSION 1
+
+typedef struct memlink_host {
+    uint32_t version;   /* MEMLINK_HOST_VERSION */
+    uint32_t size;      /* sizeof(memlink_host) as the runtime built it; fields may be added at the end */
+    void    *ctx;       /* opaque; pass it back unchanged */
+    /* One log record; level as log/slog: -4 debug, 0 info, 4 warn, 8 error. Any thread. */
+    void    (*log)(void *ctx, int32_t level, const uint8_t *msg, size_t msg_len);
+    /* Calls host function fn_id (memlink_method_id of its name). 0: out[0:*out_len] is the
+       result. -4: *out_len is the size needed, call again with a larger out. -6: no such host
+       function (or not granted to this module). Other non-zero: out[0:*out_len] is a message. */
+    int32_t (*call)(void *ctx, uint32_t fn_id, const uint8_t *args, size_t args_len,
+                    uint8_t *out, size_t out_cap, size_t *out_len);
+} memlink_host;
+
+/* Log levels for memlink_host.log, the values of Go's log/slog. */
+#define MEMLINK_LOG_DEBUG (-4)
+#define MEMLINK_LOG_INFO 0
+#define MEMLINK_LOG_WARN 4
+#define MEMLINK_LOG_ERROR 8
+
+/*
+ * Optional export. Called once per loaded image (so once per worker start
+ * when isolated), before memlink_init, whether or not host functions are
+ * registered; the table stays valid until memlink_shutdown has returned.
+ * Non-zero refuses the load like a failing memlink_init. A module without
+ * it loads and runs as today.
+ *
+ * After a -4 from call, calling again with the same fn_id and the same args
+ * (from the same module call) hands over the result the host already made,
+ * without running the host function again.
+ */
+MEMLINK_EXPORT int memlink_host_bind(const memlink_host *host);
+
 #ifdef __cplusplus
 }
 #endif

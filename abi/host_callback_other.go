@@ -1,0 +1,9 @@
+//go:build !(darwin || freebsd || linux || netbsd || windows)
+
+package abi
+
+// HostCallbacksSupported reports whether HostCallbacks can create C
+// callbacks on this platform.
+const HostCallbacksSupported = false
+
+func newCallback(any) uintptr { return 0 }
