@@ -208,7 +208,7 @@ func TestHostOutcomeCodes(t *testing.T) {
 		{"call", 5, "ok", "x", "got x", 0, ""}, // exactly fits
 		{"call", 64, "elsewhere", "", "not in out", 0, ""},
 		{"call1", 64, "big", "", "", -4, "1000"}, // -4 with the size needed
-		{"call", 16, "big", "", big, 0, ""},     // -4, then the hand-over
+		{"call", 16, "big", "", big, 0, ""},      // -4, then the hand-over
 		{"call", 64, "fail", "", "", -1, "it went wrong"},
 		{"call", 64, "panic", "", "", -5, "host function panicked"},
 		{"call", 64, "nothere", "", "", -6, ""},
