@@ -125,6 +125,9 @@ type ModuleStats struct {
 	// listed, sorted by function and then result. Nil for a module that
 	// did not bind the host table.
 	HostCalls []HostCallCount
+	// HostBound reports that the current version bound the host table
+	// (it exports memlink_host_bind).
+	HostBound bool
 	// HostLogs counts the log records the module sent that reached the
 	// logger (records below the logger's level are not counted);
 	// HostLogsDropped those that could not be delivered.
@@ -168,6 +171,7 @@ func (rt *Runtime) Stats() Stats {
 		if cur := snap.cur; cur != nil {
 			ms.Path, ms.Generation = cur.source(), cur.gen
 			ms.ArenaBytes, _ = cur.arena()
+			ms.HostBound = cur.host != nil
 			ms.HostCalls, ms.HostLogs, ms.HostLogsDropped = cur.hostStats()
 			if cur.iso != nil {
 				ms.WorkerRestarts = workerRestarts(&t.restarts)

@@ -53,6 +53,9 @@ type collector struct {
 
 	restartReasons []string // memlink.WorkerRestartReasons(), fixed at construction
 	workerRestarts *prometheus.Desc
+
+	hostCalls *prometheus.Desc
+	hostLogs  *prometheus.Desc
 }
 
 // NewCollector returns a prometheus.Collector that exports the counters of
@@ -107,6 +110,15 @@ func NewCollector(src Source) prometheus.Collector {
 			"Worker processes of an isolated module (memlink.WithIsolation) lost abnormally, by reason: "+
 				"crash, memory (ran into its memory limit), timeout or canceled (killed because of a call).",
 			with("reason"), nil),
+
+		hostCalls: prometheus.NewDesc("memlink_host_calls_total",
+			"Host calls the module made (memlink.WithHostFunc), by function and result: "+
+				"ok, error (code -1), too_small (code -4, result held for the retry), panicked (code -5), "+
+				"unknown (code -6; function \"(unknown)\") or invalid (code -2). Only non-zero series are exported.",
+			[]string{"module", "handle", "function", "result"}, nil),
+		hostLogs: prometheus.NewDesc("memlink_host_log_records_total",
+			"Log records a module bound to the host sent, by result: delivered (to the logger) or dropped.",
+			with("result"), nil),
 	}
 }
 
@@ -115,7 +127,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.modulesLoaded, c.loads, c.unloads, c.loadErrors, c.loadDuration, c.reloadDuration,
 		c.calls, c.callErrors, c.inFlight, c.reloads, c.generation, c.arenaBytes, c.callDuration,
-		c.workerRestarts,
+		c.workerRestarts, c.hostCalls, c.hostLogs,
 	} {
 		ch <- d
 	}
@@ -152,6 +164,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			for _, r := range c.restartReasons {
 				ch <- prometheus.MustNewConstMetric(c.workerRestarts, prometheus.CounterValue, float64(m.WorkerRestarts[r]), name, handle, r)
 			}
+		}
+		for _, hc := range m.HostCalls {
+			ch <- prometheus.MustNewConstMetric(c.hostCalls, prometheus.CounterValue, float64(hc.Count), name, handle, hc.Function, hc.Result)
+		}
+		if m.HostBound { // modules bound to the host only
+			ch <- prometheus.MustNewConstMetric(c.hostLogs, prometheus.CounterValue, float64(m.HostLogs), name, handle, "delivered")
+			ch <- prometheus.MustNewConstMetric(c.hostLogs, prometheus.CounterValue, float64(m.HostLogsDropped), name, handle, "dropped")
 		}
 	}
 }

@@ -470,8 +470,8 @@ func TestDescribe(t *testing.T) {
 		}
 		seen[s] = true
 	}
-	if len(seen) != 14 { // 13, and memlink_worker_restarts_total
-		t.Errorf("%d descriptors, want 14", len(seen))
+	if len(seen) != 16 { // 13, memlink_worker_restarts_total and the two host families
+		t.Errorf("%d descriptors, want 16", len(seen))
 	}
 }
 
