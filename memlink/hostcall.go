@@ -17,6 +17,7 @@ import (
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/arena"
 	"github.com/memlink/memlink-go/internal/hostcall"
+	"github.com/memlink/memlink-go/internal/isolate"
 )
 
 // How a module reaches the host (docs/design.md, "Host functions"):
@@ -176,7 +177,7 @@ type hostBinding struct {
 	table *abi.HostTable
 	state atomic.Int32
 
-	recs  []atomic.Pointer[hostRec] // by gate lane, created on first use
+	recs  []atomicRec // by gate lane, created on first use
 	spare sync.Pool                 // *hostRec for calls without a lane
 	bare  hostCtx                   // the context of host calls outside any call
 
@@ -270,7 +271,7 @@ func (b *hostBinding) bindTable(lanes int) error {
 		return err
 	}
 	b.slot, b.ctx, b.table = slot, ctx, table
-	b.recs = make([]atomic.Pointer[hostRec], lanes)
+	b.recs = make([]atomicRec, lanes)
 	return nil
 }
 
@@ -672,7 +673,7 @@ func hostCall(ctx, id uintptr, args *byte, argsLen uintptr, out *byte, outCap ui
 	if outCap > 0 {
 		o = unsafe.Slice(out, min(outCap, uintptr(b.maxOut)))[:0]
 	}
-	n, code := b.serve(current(b), f, uint32(id), a, o)
+	n, code := b.serve(current(b), f, uint32(id), a, o, b.maxOut)
 	*outLen = uintptr(n)
 	return codeResult(code)
 }
@@ -683,8 +684,8 @@ func codeResult(c int32) uintptr { return uintptr(int64(c)) }
 // serve runs host function f for a module (r is the call it is made in,
 // or nil) and leaves the result, or the error message, in out's capacity.
 // It returns the length to report and the code. The caller has checked
-// args and out.
-func (b *hostBinding) serve(r *hostRec, f *boundFn, id uint32, args, out []byte) (int, int32) {
+// args and out. limit bounds the results that can be delivered at all.
+func (b *hostBinding) serve(r *hostRec, f *boundFn, id uint32, args, out []byte, limit int) (int, int32) {
 	if b.heldN.Load() != 0 {
 		if res, ok := b.takeHeld(r, id, args, cap(out)); ok {
 			if len(res) > cap(out) {
@@ -708,9 +709,9 @@ func (b *hostBinding) serve(r *hostRec, f *boundFn, id uint32, args, out []byte)
 	case err != nil:
 		f.count[hostError].Add(1)
 		return copy(out[:cap(out)], err.Error()), abi.CodeGeneral
-	case len(res) > b.maxOut:
+	case len(res) > limit:
 		f.count[hostError].Add(1)
-		return copy(out[:cap(out)], fmt.Sprintf("host function result of %d bytes exceeds the limit of %d", len(res), b.maxOut)), abi.CodeGeneral
+		return copy(out[:cap(out)], fmt.Sprintf("host function result of %d bytes exceeds the limit of %d", len(res), limit)), abi.CodeGeneral
 	case len(res) > cap(out):
 		b.hold(r, id, args, res)
 		f.count[hostTooSmall].Add(1)
@@ -810,6 +811,11 @@ func (in *instance) callHosted(ctx context.Context, li int, dst []byte, method s
 		if ctx == nil {
 			ctx = context.Background()
 		}
+		if r.prev != nil && r.prev.b == in.host {
+			// Made from a host function serving a call on this very
+			// module: waiting for a slot could wait for itself.
+			ctx = isolate.Nested(ctx)
+		}
 		out, err = in.callIsolated(ctx, dst, method, args)
 	} else {
 		out, err = in.call(li, dst, method, args)
@@ -824,7 +830,11 @@ func (in *instance) hostStats() ([]HostCallCount, uint64, uint64) {
 		return nil, 0, 0
 	}
 	c := in.host.counters
-	return c.snapshot(), c.logs.Load(), c.dropped.Load()
+	dropped := c.dropped.Load()
+	if in.iso != nil {
+		dropped += in.iso.c.LogsLost() // from the module's own threads, in the worker
+	}
+	return c.snapshot(), c.logs.Load(), dropped
 }
 
 // hostInherit is what a reload of handle h carries over from in: the
@@ -840,3 +850,6 @@ func (in *instance) hostInherit(h Handle) hostLoad {
 func (b *hostBinding) seed() hostLoad {
 	return hostLoad{funcs: b.own, counters: b.counters}
 }
+
+// atomicRec holds a lane's record.
+type atomicRec = atomic.Pointer[hostRec]

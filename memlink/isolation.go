@@ -68,6 +68,9 @@ type Isolation struct {
 	// Slots is how many calls can run in the worker at once (each is a
 	// thread there); further callers wait for a free slot. Default 8.
 	Slots int
+	// Output says where the worker's stdout and stderr go. Default
+	// OutputLog: each line is a record of the runtime's logger.
+	Output OutputMode
 }
 
 // WithIsolation loads the module into a worker process of its own instead
@@ -244,11 +247,13 @@ func openIsolated(o *options, path, name string, config []byte, gen uint64, iso 
 	if copied != nil && copied.memfd != nil {
 		cfg.File = copied.memfd
 	}
+	hb.isolate(&cfg, iso.Output, o.lanes)
 	c, err := isolate.Start(cfg)
 	if err != nil {
+		hb.retire()
 		return nil, isolatedLoadErr(path, name, err)
 	}
-	return &instance{
+	in := &instance{
 		path:        path,
 		file:        filepath.Base(path),
 		gen:         gen,
@@ -257,7 +262,9 @@ func openIsolated(o *options, path, name string, config []byte, gen uint64, iso 
 		maxOutput:   o.maxOutput,
 		sampleEvery: o.sampleEvery,
 		iso:         &isoInstance{c: c, cfg: iso, drain: o.drainTimeout},
-	}, nil
+	}
+	in.hostBound(hb, c.Info().HostBound)
+	return in, nil
 }
 
 // remoteError carries the text of an error made in the worker and the
@@ -360,6 +367,10 @@ func (in *instance) corruptIsolated(method, what string) error {
 func (in *instance) isolatedErr(method string, err error) error {
 	var f *isolate.Failure
 	if !errors.As(err, &f) {
+		if errors.Is(err, isolate.ErrNoSlot) {
+			return fmt.Errorf("memlink: %s: method %q: every slot is taken, and this call, made from a host function of the same module, could be waiting for itself: %w",
+				in.file, method, ErrReentrant)
+		}
 		if errors.Is(err, isolate.ErrClosed) {
 			return fmt.Errorf("memlink: %s: %w", in.file, ErrUnknownHandle)
 		}
@@ -470,6 +481,7 @@ func (in *instance) abandon() {
 // exit (killing it after the drain timeout) and removes a private copy.
 func (in *instance) shutdownIsolated() error {
 	rc, err := in.iso.c.Shutdown(in.iso.drain)
+	in.host.retire()
 	if err != nil {
 		err = fmt.Errorf("memlink: %s: memlink_shutdown: %w", in.path, in.isolatedErr("memlink_shutdown", err))
 	} else if rc != 0 {

@@ -79,6 +79,13 @@ type Config struct {
 	// Spin is the longest either side polls before sleeping. Zero means
 	// DefaultSpin; negative never spins.
 	Spin time.Duration
+	// Host serves the module's host calls and log records (hostcall.go);
+	// nil answers every host call with -6 and drops the records.
+	Host HostHandler
+	// Output, when set, receives each line the worker writes to its
+	// stdout (stderr false) or stderr, without the newline; unset, the
+	// worker writes straight into the host's.
+	Output func(stderr bool, line []byte)
 }
 
 // Info describes a loaded module.
@@ -89,6 +96,9 @@ type Info struct {
 	Version2 bool
 	// HasState reports that the module exports the state functions.
 	HasState bool
+	// HostBound reports that the module bound the host table
+	// (memlink_host_bind).
+	HostBound bool
 }
 
 // Client runs one module in a worker process, restarting the worker as
@@ -108,6 +118,7 @@ type Client struct {
 	notBefore time.Time     // no restart before this
 	restarts  [NumReasons]atomic.Uint64
 	pid       atomic.Int64
+	logsLost  atomic.Uint64 // LogsLost of the workers already reaped
 }
 
 // errRetry reports a request the worker never took because it died first:

@@ -51,6 +51,7 @@ type hostSlot struct {
 	seq      uint32
 	taken    atomic.Bool   // owned by a request
 	canceled atomic.Uint32 // seq of a request whose context ended
+	hostArgs []byte        // a copy of a host call's args (hostcall.go)
 	answered atomic.Uint64 // requests answered, for the health rule
 	svc      int64         // moving average of the worker's service time here, ns
 }
@@ -110,7 +111,7 @@ func startWorker(c *Client) (*worker, error) {
 	w.slots = make([]hostSlot, g.slots)
 	for i := range w.slots {
 		base := g.slotBase(i)
-		end := base + sArgs + g.argCap + g.outCap + canarySize
+		end := base + g.slotLen()
 		w.slots[i] = hostSlot{i: i, v: slotView{base: mem[base:end:end], g: &w.g}}
 		copy(w.slots[i].v.canary(), h.canary[:])
 	}
@@ -137,16 +138,35 @@ func startWorker(c *Client) (*worker, error) {
 		extra = append(extra, exeFile)
 		h.put(mem)
 	}
+	var stdout, stderr *os.File
+	var outStarted, errStarted func()
+	if cfg.Output != nil {
+		if stdout, outStarted, err = outputPipe(func(b []byte) { cfg.Output(false, b) }, os.Stdout); err == nil {
+			if stderr, errStarted, err = outputPipe(func(b []byte) { cfg.Output(true, b) }, os.Stderr); err != nil {
+				outStarted()
+			}
+		}
+		if err != nil {
+			lifeR.Close()
+			lifeW.Close()
+			cleanup()
+			return nil, err
+		}
+	} else {
+		stdout, stderr, outStarted, errStarted = os.Stdout, os.Stderr, func() {}, func() {}
+	}
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{"memlink-worker " + cfg.Name},
 		Env:         workerEnv(),
 		ExtraFiles:  extra,
-		Stdout:      os.Stdout,
-		Stderr:      os.Stderr,
+		Stdout:      stdout,
+		Stderr:      stderr,
 		SysProcAttr: sysProcAttr(),
 	}
 	err = cmd.Start()
+	outStarted() // the child has its copies; the host keeps only the read ends
+	errStarted()
 	lifeR.Close()
 	bell.started()
 	if err != nil {
@@ -182,7 +202,7 @@ func (w *worker) load(ctx context.Context) (Info, error) {
 	}
 	switch r.kind {
 	case respOK:
-		return Info{Pid: w.proc.Pid, Version2: r.flags&respV2 != 0, HasState: r.flags&respState != 0}, nil
+		return Info{Pid: w.proc.Pid, Version2: r.flags&respV2 != 0, HasState: r.flags&respState != 0, HostBound: r.flags&respHost != 0}, nil
 	case respLoadError:
 		class := int(r.code)
 		if class < LoadInvalid || class > LoadInit {
@@ -246,6 +266,10 @@ func (w *worker) acquire(ctx context.Context) (*hostSlot, error) {
 	select {
 	case w.sem <- struct{}{}:
 	default:
+		if nested(ctx) {
+			w.unref()
+			return nil, ErrNoSlot
+		}
 		select {
 		case w.sem <- struct{}{}:
 		case <-w.deadCh:
@@ -432,6 +456,7 @@ func (w *worker) reap() {
 		ex.Reason = ReasonCrash
 	}
 	w.exit = ex
+	w.c.logsLost.Add(w.logsLost())
 	w.doomed.Store(true)
 	w.dead.Store(true)
 	for i := range w.slots {
@@ -493,7 +518,7 @@ func (w *worker) drop(sl *hostSlot, seq uint32, anySeq bool) bool {
 		switch cur & stMask {
 		case stReq:
 			next = cur&^stMask | stDroppedQueued
-		case stBusy:
+		case stBusy, stHost, stHostDone:
 			next = cur&^stMask | stDroppedBusy
 		default:
 			return false
@@ -659,7 +684,11 @@ func (w *worker) await(sl *hostSlot, seq uint32, deadline time.Time) (final uint
 	spun := false
 	for {
 		cur := st.Load()
-		if cur != seq<<3|stReq && cur != seq<<3|stBusy {
+		if cur == seq<<3|stHost {
+			w.serveHost(sl, seq) // the module calls the host (hostcall.go)
+			continue
+		}
+		if cur != seq<<3|stReq && cur != seq<<3|stBusy && cur != seq<<3|stHostDone {
 			return cur, timedOut
 		}
 		if !spun {

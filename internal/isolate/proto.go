@@ -19,6 +19,8 @@ import (
 //	  [128, 192)    response written by the worker
 //	  [192, 256)    out_len cell for memlink_call_v2
 //	  [256, ...)    args area (argCap bytes)
+//	  then          host-call area (argCap bytes): a host call's args, then
+//	                its answer (hostcall.go)
 //	  then          output area (outCap bytes, 16 canary bytes)
 //	  then          padding to a page boundary, then a guard page that
 //	                the worker maps PROT_NONE
@@ -29,7 +31,7 @@ import (
 
 const (
 	magic         = 0x314f53494b4c4d4d // "MMLKISO1", little-endian
-	protoVersion  = 2
+	protoVersion  = 3
 	headerSize    = 4096
 	ctrlSize      = 256
 	canarySize    = 16
@@ -53,6 +55,7 @@ const (
 	hPageSize  = 88
 	hPipeBase  = 96  // first fd of the pipe doorbells (0: futex)
 	hExeFD     = 100 // the descriptor the worker was executed from (0: none)
+	hLogsLost  = 104 // uint64: log records the worker could not deliver
 )
 
 // Slot control and message offsets, relative to the slot's base.
@@ -76,6 +79,11 @@ const (
 	sRespFlags    = 160 // uint32
 	sRespAux2     = 164 // uint32
 	sOutLen       = 192 // uint64 cell handed to memlink_call_v2
+	sHostKind     = 200 // uint32: hostKindCall or hostKindLog (hostcall.go)
+	sHostFn       = 204 // uint32: host function id, or log level
+	sHostLen      = 208 // uint64: args length, then the answer's length
+	sHostCap      = 216 // uint64: the module's out_cap
+	sHostCode     = 224 // int32: the answer's code
 	sArgs         = ctrlSize
 )
 
@@ -90,6 +98,8 @@ const (
 	stDone          = 3 // the worker posted the response
 	stDroppedQueued = 4 // given up before the worker took it: never ran
 	stDroppedBusy   = 5 // given up while the worker ran it
+	stHost          = 6 // the worker, running it, posted a host call
+	stHostDone      = 7 // the host answered the host call; the worker runs on
 	stMask          = 7
 )
 
@@ -125,6 +135,7 @@ const (
 	respStaged = 1 // payload is staged in the worker: fetch it with opFetch
 	respV2     = 2 // opInit: ABI version 2
 	respState  = 4 // opInit: module exports the state functions
+	respHost   = 8 // opInit: module bound the host table
 )
 
 // Load error classes in an opInit response's Code: LoadFailure's.
@@ -145,7 +156,7 @@ type geometry struct {
 }
 
 func newGeometry(slots, argCap, outCap, pageSize int) geometry {
-	end := sArgs + argCap + outCap + canarySize
+	end := sArgs + argCap + outCap + canarySize + argCap
 	end = (end + pageSize - 1) &^ (pageSize - 1)
 	return geometry{slots: slots, argCap: argCap, outCap: outCap, stride: end + pageSize, pageSize: pageSize}
 }
@@ -159,12 +170,16 @@ func (g geometry) guard(i int) (int, int) {
 	return g.slotBase(i) + g.stride - g.pageSize, g.pageSize
 }
 
+// slotLen is the length of a slot's view: control, args, host-call area,
+// output and canary.
+func (g geometry) slotLen() int { return sArgs + g.argCap + g.outCap + canarySize + g.argCap }
+
 // outOffset is the offset of the output area within a slot.
-func (g geometry) outOffset() int { return sArgs + g.argCap }
+func (g geometry) outOffset() int { return sArgs + 2*g.argCap }
 
 // slotView gives typed access to one slot of a mapped region.
 type slotView struct {
-	base []byte // the slot's bytes, ctrlSize+argCap+outCap+canarySize long
+	base []byte // the slot's bytes, geometry.slotLen long
 	g    *geometry
 }
 
@@ -188,6 +203,13 @@ func (s slotView) out() []byte {
 func (s slotView) canary() []byte {
 	o := s.g.outOffset() + s.g.outCap
 	return s.base[o : o+canarySize : o+canarySize]
+}
+
+// hostArea is the slot's host-call area, between the args and the output
+// (so that an output overrun still runs into the guard page).
+func (s slotView) hostArea() []byte {
+	o := sArgs + s.g.argCap
+	return s.base[o : o+s.g.argCap : o+s.g.argCap]
 }
 
 // header encodes and decodes page 0.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/hostcall"
 )
 
 // Descriptors a worker inherits, through exec.Cmd.ExtraFiles.
@@ -65,7 +66,7 @@ func serve() int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	sv := &server{h: h, mem: mem, bell: bell}
+	sv := &server{h: h, mem: mem, bell: bell, slots: make([]*slotServer, h.slots)}
 	sv.spinMax = time.Duration(h.spin)
 	if h.memLimit > 0 {
 		// Before any request is served: memlink_init runs under the limit.
@@ -74,7 +75,8 @@ func serve() int {
 		}
 	}
 	for i := range h.slots {
-		go sv.serveSlot(i)
+		sv.slots[i] = &slotServer{sv: sv, i: i, v: sv.slot(i)}
+		go sv.serveSlot(sv.slots[i])
 	}
 	// The main goroutine watches the lifeline: the host holds the only
 	// write end, so a read that returns means the host is gone (or asked
@@ -103,6 +105,8 @@ type server struct {
 
 	mu  sync.Mutex // serialises opInit
 	mod atomic.Pointer[abi.Module]
+
+	slots []*slotServer // by slot, for host calls to find theirs (hostcall.go)
 }
 
 // slotServer is what one slot's goroutine keeps between requests.
@@ -111,6 +115,7 @@ type slotServer struct {
 	i     int
 	v     slotView
 	frame abi.Frame
+	g     uintptr // hostcall.G of the slot's goroutine
 
 	stagedIn  []byte // args assembled by opPut
 	stagedOut []byte // a payload waiting for opFetch
@@ -120,7 +125,7 @@ type slotServer struct {
 
 func (sv *server) slot(i int) slotView {
 	base := sv.h.slotBase(i)
-	end := base + sArgs + sv.h.argCap + sv.h.outCap + canarySize
+	end := base + sv.h.slotLen()
 	return slotView{base: sv.mem[base:end:end], g: &sv.h.geometry}
 }
 
@@ -128,8 +133,9 @@ func (sv *server) slot(i int) slotView {
 // each answer it polls for the next request for a while, then sleeps on the
 // doorbell. The window adapts: back to the host's maximum whenever a
 // request arrives in it, halved (down to minSpin) whenever none does.
-func (sv *server) serveSlot(i int) {
-	ss := &slotServer{sv: sv, i: i, v: sv.slot(i)}
+func (sv *server) serveSlot(ss *slotServer) {
+	i := ss.i
+	ss.g = hostcall.G()
 	state := ss.v.state()
 	asleep := ss.v.u32(sWorkerAsleep)
 	window := sv.spinMax
@@ -304,6 +310,17 @@ func (ss *slotServer) init() {
 		loadErr(class, err)
 		return
 	}
+	bound, rc, err := sv.bindHost(mod)
+	if err == nil && rc != 0 {
+		lib.Close()
+		ss.respond(respLoadError, loadErrInit, 0, uint64(uint32(rc)), 0)
+		return
+	}
+	if err != nil {
+		lib.Close()
+		loadErr(loadErrInvalid, err)
+		return
+	}
 	if rc := mod.Init(config); rc != 0 {
 		lib.Close()
 		ss.respond(respLoadError, loadErrInit, 0, uint64(uint32(rc)), 0)
@@ -311,6 +328,9 @@ func (ss *slotServer) init() {
 	}
 	sv.mod.Store(mod)
 	var flags uint32
+	if bound {
+		flags |= respHost
+	}
 	if mod.Version >= abi.Version2 {
 		flags |= respV2
 	}

@@ -22,6 +22,12 @@
  *   "thread"  as "call", but made (and a record logged) from a thread the
  *             module starts and joins.
  *   "nohost"  returns "bound" or "unbound": whether memlink_host_bind ran.
+ *   "one"     calls the host function "bench" once with its args and
+ *             returns the result (for benchmarks: one host call).
+ *   "none"    returns its args: "one" without the host call.
+ *   "logone"  logs its args at info level and returns nothing.
+ *   "print"   writes "out: <args>" to stdout and "err: <args>" to stderr,
+ *             each with a newline, and returns nothing.
  * memlink_init logs "kv ready" at info level when it has a host.
  */
 #ifndef _WIN32
@@ -232,6 +238,24 @@ MEMLINK_EXPORT int memlink_call_v2(uint32_t method_id, const uint8_t *args,
         }
         say(level, (const char *)args + 1, args_len - 1);
         put_text("logged", out, out_cap, out_len);
+        return MEMLINK_OK;
+    }
+    if (method_id == memlink_method_id("one")) {
+        return host_call(memlink_method_id("bench"), args, args_len, 64, 1,
+                         out, out_cap, out_len);
+    }
+    if (method_id == memlink_method_id("none")) {
+        return copy_out(args, args_len, out, out_cap, out_len);
+    }
+    if (method_id == memlink_method_id("logone")) {
+        say(MEMLINK_LOG_INFO, (const char *)args, args_len);
+        return MEMLINK_OK;
+    }
+    if (method_id == memlink_method_id("print")) {
+        printf("out: %.*s\n", (int)args_len, (const char *)args);
+        fflush(stdout);
+        fprintf(stderr, "err: %.*s\n", (int)args_len, (const char *)args);
+        fflush(stderr);
         return MEMLINK_OK;
     }
     if (method_id == memlink_method_id("nohost")) {
