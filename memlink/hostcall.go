@@ -178,8 +178,8 @@ type hostBinding struct {
 	state atomic.Int32
 
 	recs  []atomicRec // by gate lane, created on first use
-	spare sync.Pool                 // *hostRec for calls without a lane
-	bare  hostCtx                   // the context of host calls outside any call
+	spare sync.Pool   // *hostRec for calls without a lane
+	bare  hostCtx     // the context of host calls outside any call
 
 	heldN  atomic.Int32
 	heldMu sync.Mutex
