@@ -331,8 +331,15 @@ func (ss *slotServer) getState() {
 		ss.respond(respTooLarge, 0, size, limit, 0)
 		return
 	}
-	buf := make([]byte, size)
-	if rc := mod.SerializeState(buf); rc != 0 {
+	whole := make([]byte, size+heapGuard)
+	buf := whole[:size:size]
+	ss.armGuard(whole[size:])
+	rc := mod.SerializeState(buf)
+	if !ss.guardIntact(whole[size:]) {
+		ss.respond(respOverrun, rc, 0, size, 0)
+		return
+	}
+	if rc != 0 {
 		ss.respond(respCode, rc, 0, 0, 0)
 		return
 	}
@@ -371,6 +378,25 @@ func (ss *slotServer) scrub() {
 		clear(buf[end:])
 	}
 	ss.dirty, ss.dirtyArgs = 0, 0
+}
+
+// heapGuard is the canary-filled guard after a heap buffer the module
+// writes (a -4 retry's, the state's), checked whole after the call.
+const heapGuard = 256
+
+func (ss *slotServer) armGuard(g []byte) {
+	for i := 0; i < len(g); i += canarySize {
+		copy(g[i:], ss.sv.h.canary[:])
+	}
+}
+
+func (ss *slotServer) guardIntact(g []byte) bool {
+	for i := 0; i < len(g); i += canarySize {
+		if !bytes.Equal(g[i:min(i+canarySize, len(g))], ss.sv.h.canary[:min(canarySize, len(g)-i)]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (ss *slotServer) canaryIntact() bool {
@@ -440,11 +466,17 @@ func (ss *slotServer) callV2Large(mod *abi.Module, id uint32, args []byte, need 
 		ss.respond(respTooLarge, 0, need, ss.sv.h.maxOutput, 0)
 		return
 	}
-	big := make([]byte, need)
+	buf := make([]byte, need+heapGuard)
+	big := buf[:need:need]
+	ss.armGuard(buf[need:])
 	cell := ss.v.u64(sOutLen)
 	cell.Store(0)
 	rc := mod.CallV2(&ss.frame, id, args, unsafe.Pointer(&big[0]), uintptr(need), unsafe.Pointer(cell))
 	n := cell.Load()
+	if !ss.guardIntact(buf[need:]) {
+		ss.respond(respOverrun, rc, 0, need, 0)
+		return
+	}
 	if rc == 0 {
 		if n > need {
 			ss.respond(respLiar, 0, n, need, 0)
