@@ -279,8 +279,8 @@ func (m *isolatedModule) saveState() ([]byte, error) {
 	case res.Kind == isolate.ResultTooLarge:
 		return nil, fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, m.file, res.N)
 	case res.Kind == isolate.ResultOverrun:
-		m.corrupted.Store(true)
-		return nil, fmt.Errorf("%w: %s: memlink_serialize_state wrote past its %d-byte buffer", hotreload.ErrStateTransfer, m.file, res.Cap)
+		return nil, fmt.Errorf("%w: %w", hotreload.ErrStateTransfer,
+			m.corrupt("memlink_serialize_state", fmt.Sprintf("wrote past its %d-byte state buffer", res.Cap)))
 	case res.Kind != isolate.ResultOK:
 		return nil, fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, m.file, res.Code)
 	}

@@ -190,8 +190,17 @@ func (n *nativeModule) saveState() ([]byte, error) {
 	if size > maxStateBytes {
 		return nil, fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, n.file, size)
 	}
-	state := make([]byte, size)
-	if rc := n.mod.SerializeState(state); rc != 0 {
+	buf := make([]byte, size+guardSize)
+	state, guard := buf[:size:size], buf[size:]
+	n.arm(guard)
+	rc := n.mod.SerializeState(state)
+	if !n.intact(guard) {
+		n.corrupted.Store(true)
+		n.shared.errs[errKindCorrupted].Add(1)
+		return nil, fmt.Errorf("%w: %w", hotreload.ErrStateTransfer,
+			n.corruptErr("memlink_serialize_state", fmt.Sprintf("wrote past its %d-byte state buffer", size)))
+	}
+	if rc != 0 {
 		return nil, fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, n.file, rc)
 	}
 	return state, nil
@@ -202,6 +211,31 @@ func (n *nativeModule) restoreState(state []byte) error {
 		return fmt.Errorf("%w: %s: memlink_deserialize_state returned %d", hotreload.ErrStateTransfer, n.file, rc)
 	}
 	return nil
+}
+
+// guardSize is the guard that follows every heap buffer a module writes
+// (the buffer of a -4 retry, the state buffer): it is filled with the
+// canary and checked whole, so an overrun of up to guardSize bytes is
+// caught before it reaches other memory. A module that writes further
+// still trips it, but has already written over whatever lay beyond; only
+// isolation contains that.
+const guardSize = 256
+
+// arm fills g with copies of the canary.
+func (n *nativeModule) arm(g []byte) {
+	for i := 0; i < len(g); i += canarySize {
+		copy(g[i:], n.canary[:])
+	}
+}
+
+// intact reports whether g still holds what arm wrote.
+func (n *nativeModule) intact(g []byte) bool {
+	for i := 0; i < len(g); i += canarySize {
+		if string(g[i:min(i+canarySize, len(g))]) != string(n.canary[:min(canarySize, len(g)-i)]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *nativeModule) canaryIntact(out unsafe.Pointer) bool {
@@ -336,12 +370,19 @@ func (n *nativeModule) callV2Large(l *lane, dst []byte, method string, id uint32
 			ErrOutputTooLarge, n.file, method, need, n.maxOutput)
 	}
 	base := len(dst)
-	dst = slices.Grow(dst, int(need))
-	tail := dst[base : base+int(need)]
+	dst = slices.Grow(dst, int(need)+guardSize)
+	tail := dst[base : base+int(need)+guardSize]
+	guard := tail[need:]
+	n.arm(guard)
 	outLen := (*uintptr)(l.outLen)
 	*outLen = 0
 	rc := n.mod.CallV2(&l.frame, id, args, unsafe.Pointer(&tail[0]), need, l.outLen)
 	k := *outLen
+	intact := n.intact(guard)
+	clear(guard) // the canary stays the module's secret, not the caller's
+	if !intact {
+		return dst[:base], n.corrupt(l, method, fmt.Sprintf("wrote past the %d-byte buffer it asked for", need))
+	}
 	if rc == 0 {
 		if k > need {
 			return dst[:base], n.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", k, need))
