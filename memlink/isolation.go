@@ -313,9 +313,15 @@ func (m *isolatedModule) abandon() { m.c.Abandon() }
 // (killing it after the drain timeout).
 func (m *isolatedModule) shutdown() error {
 	rc, err := m.c.Shutdown(m.drain)
-	if err != nil {
-		return fmt.Errorf("%s: memlink_shutdown: %w", m.file, m.isolatedErr("memlink_shutdown", err))
-	} else if rc != 0 {
+	var f *isolate.Failure
+	switch {
+	case errors.As(err, &f) && f.Kind == isolate.FailTimeout:
+		// Bounded by the drain timeout, not by CallTimeout.
+		return fmt.Errorf("%s: memlink_shutdown ran longer than %v (WithDrainTimeout); its worker was killed: %w",
+			m.file, m.drain, ErrCallTimeout)
+	case err != nil:
+		return fmt.Errorf("memlink_shutdown: %w", m.isolatedErr("memlink_shutdown", err))
+	case rc != 0:
 		return fmt.Errorf("%s: memlink_shutdown returned %d (%s)", m.file, rc, abi.CodeText(rc))
 	}
 	return nil
