@@ -7,7 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/gate"
 )
 
 // instance is one loaded version of a module. A handle points to one
@@ -26,7 +26,7 @@ type instance struct {
 	iso    *isolatedModule // set when it runs in a worker process
 	mod    module          // native or iso, for the operations below the call path
 
-	gate    *hotreload.Gate
+	gate    *gate.Gate
 	gen     uint64
 	path    string       // file opened
 	origin  string       // file the private copy was made from ("" when not a copy)
@@ -82,7 +82,7 @@ func (b *moduleBase) quarantined(method string) error {
 	return b.corruptErr(method, "an earlier call")
 }
 
-func newInstance(gate *hotreload.Gate, path string, gen uint64, m module) *instance {
+func newInstance(gate *gate.Gate, path string, gen uint64, m module) *instance {
 	in := &instance{path: path, gen: gen, gate: gate, mod: m}
 	switch m := m.(type) {
 	case *nativeModule:

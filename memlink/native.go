@@ -15,6 +15,7 @@ import (
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/arena"
 	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/callpath"
 )
 
 // This file is the whole behaviour of a module loaded in process: its
@@ -26,7 +27,7 @@ type laneBody struct {
 	out    unsafe.Pointer // output buffer, outCap bytes, canary after it
 	outLen unsafe.Pointer // a uintptr cell for memlink_call_v2's out_len
 	c      *counters      // own, or the module's shared counters
-	frame  abi.Frame      // the C call's argument block, reused
+	frame  callpath.Frame // the C call's argument block, reused
 	shared bool
 	armed  bool   // canary written
 	tick   uint32 // calls since the last latency sample
@@ -55,8 +56,8 @@ const canarySize = 16
 // nativeModule is a module loaded into this process.
 type nativeModule struct {
 	moduleBase
-	lib    *abi.Library
-	mod    *abi.Module
+	lib    *callpath.Library
+	mod    *callpath.Module
 	mem    *arena.Arena
 	lanes  []atomic.Pointer[lane] // by gate lane index, created on first use
 	bufs   []byte                 // the lanes' output buffers, one stride each
@@ -68,11 +69,11 @@ type nativeModule struct {
 // caller has validated, with lanes call buffers. name is the file errors
 // speak of: path itself, or the original of a private copy.
 func openNative(o *options, path, name string, config []byte, lanes int) (*nativeModule, error) {
-	lib, err := abi.OpenAs(path, name)
+	lib, err := callpath.OpenAs(path, name)
 	if err != nil {
 		return nil, err
 	}
-	mod, err := abi.Bind(lib)
+	mod, err := callpath.Bind(lib)
 	if err != nil {
 		lib.Close()
 		return nil, err

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/memlink/memlink-go/abi"
-	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/gate"
 )
 
 // Handle identifies a loaded module within one Runtime. Handles are not
@@ -208,7 +208,7 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		}
 		return fail(err)
 	}
-	gate := hotreload.NewGate(rt.opts.lanes)
+	gate := gate.NewGate(rt.opts.lanes)
 	var m module
 	if lo.isolation != nil {
 		m, err = openIsolated(&rt.opts, target, path, lo.config, *lo.isolation, copied)

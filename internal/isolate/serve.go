@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/callpath"
 )
 
 // Descriptors a worker inherits, through exec.Cmd.ExtraFiles.
@@ -102,7 +103,7 @@ type server struct {
 	spinMax time.Duration
 
 	mu  sync.Mutex // serialises opInit
-	mod atomic.Pointer[abi.Module]
+	mod atomic.Pointer[callpath.Module]
 }
 
 // slotServer is what one slot's goroutine keeps between requests.
@@ -110,7 +111,7 @@ type slotServer struct {
 	sv    *server
 	i     int
 	v     slotView
-	frame abi.Frame
+	frame callpath.Frame
 
 	stagedIn  []byte // args assembled by opPut
 	stagedOut []byte // a payload waiting for opFetch
@@ -286,12 +287,12 @@ func (ss *slotServer) init() {
 	loadErr := func(class int32, err error) {
 		ss.payload(respLoadError, class, []byte(err.Error()), 0)
 	}
-	lib, err := abi.Open(path)
+	lib, err := callpath.Open(path)
 	if err != nil {
 		loadErr(loadErrInvalid, err)
 		return
 	}
-	mod, err := abi.Bind(lib)
+	mod, err := callpath.Bind(lib)
 	if err != nil {
 		lib.Close()
 		class := int32(loadErrInvalid)
@@ -434,7 +435,7 @@ func (ss *slotServer) call() {
 	ss.respond(kind, rc, uint64(n), 0, 0)
 }
 
-func (ss *slotServer) callV2(mod *abi.Module, id uint32, args, out []byte) {
+func (ss *slotServer) callV2(mod *callpath.Module, id uint32, args, out []byte) {
 	cell := ss.v.u64(sOutLen)
 	cell.Store(0)
 	rc := mod.CallV2(&ss.frame, id, args, unsafe.Pointer(&out[0]), uintptr(len(out)), unsafe.Pointer(cell))
@@ -461,7 +462,7 @@ func (ss *slotServer) callV2(mod *abi.Module, id uint32, args, out []byte) {
 
 // callV2Large repeats a call whose output did not fit, once, into a
 // buffer of the size it asked for, and stages the result for opFetch.
-func (ss *slotServer) callV2Large(mod *abi.Module, id uint32, args []byte, need uint64) {
+func (ss *slotServer) callV2Large(mod *callpath.Module, id uint32, args []byte, need uint64) {
 	if need > ss.sv.h.maxOutput {
 		ss.respond(respTooLarge, 0, need, ss.sv.h.maxOutput, 0)
 		return
