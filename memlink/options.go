@@ -125,6 +125,8 @@ type loadOptions struct {
 	inPlace   bool
 	digest    string
 	isolation *Isolation // WithIsolation (isolation.go)
+	name      string     // WithName (names.go)
+	nameSet   bool
 }
 
 // WithConfig passes config to the module's memlink_init. Default: empty.

@@ -44,3 +44,20 @@ func (s Sig) Size() int64 { return s.size }
 
 // ModTime is the file's modification time.
 func (s Sig) ModTime() time.Time { return time.Unix(0, s.mtime) }
+
+// ID identifies a file or directory regardless of its contents: the same
+// ID means the same object, not the same version. Comparable with ==.
+type ID struct{ dev, ino uint64 }
+
+// Identify returns the ID of whatever path names now (following symbolic
+// links); where the platform gives no inode, the ID is zero and every
+// object looks the same.
+func Identify(path string) (ID, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ID{}, err
+	}
+	var s Sig
+	fillSys(&s, path, fi)
+	return ID{s.dev, s.ino}, nil
+}
