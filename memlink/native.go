@@ -129,6 +129,7 @@ func (n *nativeModule) newLane(i int) *lane {
 	l.out = unsafe.Pointer(&b[0])
 	l.outLen = unsafe.Pointer(&b[n.outCap+canarySize])
 	l.c = &l.own
+	l.tick = n.samplePhase()
 	n.lanes[i].Store(l)
 	return l
 }
@@ -139,6 +140,7 @@ func (n *nativeModule) newSpare() any {
 	s.outLen = unsafe.Pointer(&s.mem[n.outCap+canarySize])
 	s.c = &n.shared
 	s.shared = true
+	s.tick = n.samplePhase()
 	copy(s.mem[n.outCap:], n.canary[:])
 	s.armed = true
 	return s
