@@ -91,7 +91,7 @@ func TestIsolatedHostFunctions(t *testing.T) {
 // hostcall.go); the call waiting for it times out, the worker is killed
 // and the next call gets a new one.
 func TestIsolatedHostFromOwnThread(t *testing.T) {
-	rt := memlink.New(quiet, memlink.WithHostFunc("kv.get", func(_ context.Context, _, out []byte) ([]byte, error) {
+	rt := memlink.New(noLog, memlink.WithHostFunc("kv.get", func(_ context.Context, _, out []byte) ([]byte, error) {
 		return append(out, "v"...), nil
 	}))
 	defer rt.Close()
@@ -116,7 +116,7 @@ func slicesContain(s []memlink.HostCallCount, c memlink.HostCallCount) bool {
 
 func TestIsolatedHostContext(t *testing.T) {
 	got := make(chan memlink.Caller, 1)
-	rt := memlink.New(quiet,
+	rt := memlink.New(noLog,
 		memlink.WithHostFunc("who", func(ctx context.Context, _, out []byte) ([]byte, error) {
 			c, _ := memlink.CallerFrom(ctx)
 			got <- c
@@ -152,7 +152,7 @@ func TestIsolatedHostContext(t *testing.T) {
 }
 
 func TestIsolatedHostReentrancyAndConcurrency(t *testing.T) {
-	rt := memlink.New(quiet)
+	rt := memlink.New(noLog)
 	defer rt.Close()
 	var self memlink.Handle
 	var unloadErr error

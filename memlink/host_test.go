@@ -252,7 +252,7 @@ func TestHostOutcomeCodes(t *testing.T) {
 // call, and a held result does not outlive its module call.
 func TestHostHandOverNeedsSameArgs(t *testing.T) {
 	var runs atomic.Int64
-	rt := memlink.New(quiet, memlink.WithHostFunc("big", func(_ context.Context, args, out []byte) ([]byte, error) {
+	rt := memlink.New(noLog, memlink.WithHostFunc("big", func(_ context.Context, args, out []byte) ([]byte, error) {
 		runs.Add(1)
 		return append(out, bytes.Repeat(args, 100)...), nil
 	}))
@@ -275,7 +275,7 @@ func TestHostHandOverNeedsSameArgs(t *testing.T) {
 
 func TestHostGrantIsolation(t *testing.T) {
 	audit := func(_ context.Context, args, out []byte) ([]byte, error) { return append(out, "audited"...), nil }
-	rt := memlink.New(quiet, memlink.WithHostFunc("shared", func(_ context.Context, _, out []byte) ([]byte, error) {
+	rt := memlink.New(noLog, memlink.WithHostFunc("shared", func(_ context.Context, _, out []byte) ([]byte, error) {
 		return append(out, "shared"...), nil
 	}))
 	defer rt.Close()
@@ -308,7 +308,7 @@ func TestHostContextAndCaller(t *testing.T) {
 		value    any
 	}
 	got := make(chan seen, 4)
-	rt := memlink.New(quiet, memlink.WithHostFunc("who", func(ctx context.Context, _, out []byte) ([]byte, error) {
+	rt := memlink.New(noLog, memlink.WithHostFunc("who", func(ctx context.Context, _, out []byte) ([]byte, error) {
 		c, ok := memlink.CallerFrom(ctx)
 		d, _ := ctx.Deadline()
 		got <- seen{c, ok, d, ctx.Value(ctxKey{})}
@@ -343,13 +343,13 @@ func TestHostContextAndCaller(t *testing.T) {
 
 type ctxKey struct{}
 
-// quiet discards the runtime's records in tests that do not look at them.
-var quiet = memlink.WithLogger(nil)
+// noLog discards the runtime's records in tests that do not look at them.
+var noLog = memlink.WithLogger(nil)
 
 // TestHostDeadlineReachesHostFunc: the HostFunc sees CallContext's
 // deadline expire and its error reaches the caller through the module.
 func TestHostDeadlineReachesHostFunc(t *testing.T) {
-	rt := memlink.New(quiet, memlink.WithHostFunc("wait", func(ctx context.Context, _, out []byte) ([]byte, error) {
+	rt := memlink.New(noLog, memlink.WithHostFunc("wait", func(ctx context.Context, _, out []byte) ([]byte, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}))
@@ -365,7 +365,7 @@ func TestHostDeadlineReachesHostFunc(t *testing.T) {
 }
 
 func TestHostReentrancy(t *testing.T) {
-	rt := memlink.New(quiet)
+	rt := memlink.New(noLog)
 	defer rt.Close()
 	var self, other memlink.Handle
 	results := map[string]error{}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/arena"
+	"github.com/memlink/memlink-go/internal/callpath"
 	"github.com/memlink/memlink-go/internal/hostcall"
 	"github.com/memlink/memlink-go/internal/isolate"
 )
@@ -215,7 +216,7 @@ type hostRec struct {
 // functions granted to it (the runtime's, then its own), resolved to ids.
 // Two names with one id are refused: the module could not tell them apart.
 func (rt *Runtime) newHostBinding(hl hostLoad, module string, gen uint64) (*hostBinding, error) {
-	if !abi.HostCallbacksSupported {
+	if !callpath.HostCallbacksSupported {
 		return nil, nil
 	}
 	counters := hl.counters
@@ -275,24 +276,36 @@ func (b *hostBinding) bindTable(lanes int) error {
 	return nil
 }
 
-// bind hands the table to mod's memlink_host_bind. It reports whether the
-// module bound the host; a module without the export gets nothing, and its
-// binding is retired at once.
-func (b *hostBinding) bind(mod *abi.Module, name string, lanes int) (bool, error) {
+// bind hands the table to mod's memlink_host_bind. A module without the
+// export gets nothing, and its binding is retired at once (see bound).
+func (b *hostBinding) bind(mod *callpath.Module, name string, lanes int) error {
+	if b == nil {
+		return nil
+	}
 	if err := b.bindTable(lanes); err != nil {
-		return false, err
+		return err
 	}
 	rc, present := mod.HostBind(b.table)
 	if !present {
 		b.retire()
-		return false, nil
+		return nil
 	}
 	if rc != 0 {
 		b.retire()
-		return false, fmt.Errorf("%w: %s: memlink_host_bind returned %d (%s)", ErrInitFailed, name, rc, abi.CodeText(rc))
+		return fmt.Errorf("%w: %s: memlink_host_bind returned %d (%s)", ErrInitFailed, name, rc, abi.CodeText(rc))
 	}
 	b.state.Store(bindingBound)
-	return true, nil
+	return nil
+}
+
+// bound returns b if its module bound the host table, else nil: what the
+// instance keeps, so that the call path of a module that did not bind
+// never looks further.
+func (b *hostBinding) bound() *hostBinding {
+	if b == nil || b.state.Load() != bindingBound {
+		return nil
+	}
+	return b
 }
 
 // attach tells the binding the handle of a first load once it exists.
@@ -524,7 +537,7 @@ func slotAt(i uint32) *bindSlot {
 
 // add gives b a slot and fills its table.
 func (t *bindTable) add(b *hostBinding) (uint32, uintptr, *abi.HostTable, error) {
-	logFn, callFn := abi.HostCallbacks(hostLog, hostCall)
+	logFn, callFn := callpath.HostCallbacks(hostLog, hostCall)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var i uint32
@@ -807,7 +820,9 @@ func (in *instance) callHosted(ctx context.Context, li int, dst []byte, method s
 	r := in.host.enter(ctx, li, method)
 	var out []byte
 	var err error
-	if in.iso != nil {
+	if n := in.native; n != nil {
+		out, err = n.call(li, dst, method, args)
+	} else {
 		if ctx == nil {
 			ctx = context.Background()
 		}
@@ -816,9 +831,7 @@ func (in *instance) callHosted(ctx context.Context, li int, dst []byte, method s
 			// module: waiting for a slot could wait for itself.
 			ctx = isolate.Nested(ctx)
 		}
-		out, err = in.callIsolated(ctx, dst, method, args)
-	} else {
-		out, err = in.call(li, dst, method, args)
+		out, err = in.iso.call(ctx, dst, method, args)
 	}
 	in.host.exit(r, li)
 	return out, err
@@ -848,6 +861,9 @@ func (in *instance) hostInherit(h Handle) hostLoad {
 
 // seed is what the instance of b keeps for its reloads.
 func (b *hostBinding) seed() hostLoad {
+	if b == nil {
+		return hostLoad{}
+	}
 	return hostLoad{funcs: b.own, counters: b.counters}
 }
 

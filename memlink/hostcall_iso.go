@@ -42,17 +42,12 @@ func (b *hostBinding) isolate(cfg *isolate.Config, out OutputMode, lanes int) {
 	}
 }
 
-// hostBound records whether the module (of a worker) bound the host.
-func (in *instance) hostBound(b *hostBinding, bound bool) {
-	if b == nil {
-		return
-	}
-	in.hostSeed = b.seed()
-	if bound {
+// isolated records whether the module, in its first worker, bound the
+// host. Unbound, b still serves the worker's output lines.
+func (b *hostBinding) isolated(c *isolate.Client) {
+	if b != nil && c.Info().HostBound {
 		b.state.Store(bindingBound)
-		in.host = b
 	}
-	// Unbound, b still serves the worker's output lines.
 }
 
 // HostCall serves a host call posted by the worker (isolate.HostHandler).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/arena"
+	"github.com/memlink/memlink-go/internal/callpath"
 	"github.com/memlink/memlink-go/internal/hostcall"
 )
 
@@ -144,7 +145,7 @@ var workerHost struct {
 
 // bindHost gives mod the worker's host table, if it exports
 // memlink_host_bind: bound reports that it did, rc what it returned.
-func (sv *server) bindHost(mod *abi.Module) (bound bool, rc int32, err error) {
+func (sv *server) bindHost(mod *callpath.Module) (bound bool, rc int32, err error) {
 	workerHost.once.Do(func() {
 		mem, err := arena.New(int(abi.HostTableSize))
 		if err != nil {
@@ -156,7 +157,7 @@ func (sv *server) bindHost(mod *abi.Module) (bound bool, rc int32, err error) {
 			workerHost.err = err
 			return
 		}
-		log, call := abi.HostCallbacks(workerLog, workerCall)
+		log, call := callpath.HostCallbacks(workerLog, workerCall)
 		t := (*abi.HostTable)(unsafe.Pointer(&b[0]))
 		*t = abi.HostTable{Version: abi.HostVersion, Size: uint32(abi.HostTableSize), Ctx: 1, Log: log, Call: call}
 		workerHost.table = t // the arena is never closed: the module keeps the table
