@@ -245,3 +245,27 @@ func TestIsolatedOutputCaptured(t *testing.T) {
 		t.Fatalf("OutputDiscard logged %v", d)
 	}
 }
+
+// TestIsolatedWorkerEventsLogged: a lost worker and its replacement are
+// logged at warn level.
+func TestIsolatedWorkerEventsLogged(t *testing.T) {
+	var log jsonLog
+	rt := memlink.New(memlink.WithLogger(log.logger()))
+	defer rt.Close()
+	h := loadIsolated(t, rt, "crashy", memlink.Isolation{})
+	if _, err := rt.Call(h, "segv", nil); !errors.Is(err, memlink.ErrModuleCrashed) {
+		t.Fatalf("segv: %v", err)
+	}
+	call(t, rt, h, "echo", "again") // on a new worker
+	var lost, restarted []map[string]any
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && len(lost) == 0; time.Sleep(10 * time.Millisecond) {
+		lost = log.find(t, "memlink: isolated worker lost")
+	}
+	restarted = log.find(t, "memlink: isolated worker restarted")
+	if len(lost) != 1 || lost[0]["level"] != "WARN" || lost[0]["signal"] != "SIGSEGV" || lost[0]["reason"] != "crash" || lost[0]["module"] != "crashy" {
+		t.Errorf("lost records: %v", lost)
+	}
+	if len(restarted) != 1 || restarted[0]["level"] != "WARN" || restarted[0]["handle"] != float64(h) {
+		t.Errorf("restart records: %v", restarted)
+	}
+}

@@ -537,3 +537,40 @@ func TestModuleWithoutHostBind(t *testing.T) {
 		t.Fatalf("HostCalls of a module without memlink_host_bind: %v", st.HostCalls)
 	}
 }
+
+// TestRuntimeEventsLogged: reloads and quarantines reach WithLogger.
+func TestRuntimeEventsLogged(t *testing.T) {
+	var log jsonLog
+	rt := memlink.New(memlink.WithLogger(log.logger()))
+	defer rt.Close()
+	h, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "version_v1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.Reload(h, memlink.MustParseRef(modtest.Path(t, "version_v2")), hotreload.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.Reload(h, memlink.MustParseRef(modtest.Path(t, "initfail")), hotreload.Config{}); err == nil {
+		t.Fatal("reload to initfail succeeded")
+	}
+	ok, back := log.find(t, "memlink: module reloaded"), log.find(t, "memlink: reload rolled back")
+	if len(ok) != 1 || ok[0]["level"] != "INFO" || ok[0]["generation"] != 2.0 || ok[0]["module"] != "version_v1" || ok[0]["result"] != "ok" {
+		t.Errorf("reload records: %v", ok)
+	}
+	if len(back) != 1 || back[0]["level"] != "WARN" || back[0]["result"] != "rolled_back" {
+		t.Errorf("rollback records: %v", back)
+	}
+	o, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "overflow")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := rt.Call(o, "x", nil); !errors.Is(err, memlink.ErrModuleCorrupted) {
+			t.Fatalf("overflow: %v", err)
+		}
+	}
+	q := log.find(t, "memlink: module quarantined: it corrupted its output; reload or unload it")
+	if len(q) != 1 || q[0]["level"] != "ERROR" || q[0]["module"] != "overflow" || q[0]["method"] != "x" {
+		t.Errorf("quarantine records (want one, at the first corruption): %v", q)
+	}
+}

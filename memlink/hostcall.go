@@ -854,7 +854,7 @@ func (in *instance) hostStats() ([]HostCallCount, uint64, uint64) {
 // handle, its counters and its own grants (unless the reload gives its
 // own).
 func (in *instance) hostInherit(h Handle) hostLoad {
-	hl := in.hostSeed
+	hl := in.binding.seed()
 	hl.handle, hl.set = h, false
 	return hl
 }

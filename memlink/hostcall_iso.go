@@ -34,6 +34,8 @@ func (b *hostBinding) isolate(cfg *isolate.Config, out OutputMode, lanes int) {
 	}
 	b.recs = make([]atomicRec, lanes)
 	cfg.Host = b
+	cfg.Lost = b.workerLost
+	cfg.Restarted = b.workerRestarted
 	switch out {
 	case OutputLog:
 		cfg.Output = b.outputLine

@@ -3,6 +3,7 @@ package memlink
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
@@ -34,7 +35,7 @@ type instance struct {
 	origin  string       // file the private copy was made from ("" when not a copy)
 	private *privateFile // the private copy, removed when the instance ends
 
-	hostSeed hostLoad // the grants and counters a reload inherits (hostcall.go)
+	binding *hostBinding // host, or the same unbound: grants and counters for reloads, worker events (hostcall.go)
 
 	life lifecycle
 }
@@ -68,10 +69,11 @@ type moduleBase struct {
 	sampleEvery uint32
 	corrupted   atomic.Bool
 	shared      counters // calls without a lane of their own; quarantined calls
+	logger      *slog.Logger // WithLogger's, nil for slog.Default (hostlog.go)
 }
 
 func newModuleBase(o *options, name string) moduleBase {
-	return moduleBase{file: filepath.Base(name), outCap: o.outputCap, maxOutput: o.maxOutput, sampleEvery: o.sampleEvery}
+	return moduleBase{file: filepath.Base(name), outCap: o.outputCap, maxOutput: o.maxOutput, sampleEvery: o.sampleEvery, logger: o.host.logger}
 }
 
 func (b *moduleBase) base() *moduleBase { return b }

@@ -241,7 +241,7 @@ func (m *isolatedModule) call(ctx context.Context, dst []byte, method string, ar
 }
 
 func (m *isolatedModule) corrupt(method, what string) error {
-	m.corrupted.Store(true)
+	m.markCorrupted(method, what)
 	m.shared.errs[errKindCorrupted].Add(1)
 	return m.corruptErr(method, what)
 }

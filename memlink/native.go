@@ -203,7 +203,7 @@ func (n *nativeModule) saveState() ([]byte, error) {
 	n.arm(guard)
 	rc := n.mod.SerializeState(state)
 	if !n.intact(guard) {
-		n.corrupted.Store(true)
+		n.markCorrupted("memlink_serialize_state", "wrote past its state buffer")
 		n.shared.errs[errKindCorrupted].Add(1)
 		return nil, fmt.Errorf("%w: %w", hotreload.ErrStateTransfer,
 			n.corruptErr("memlink_serialize_state", fmt.Sprintf("wrote past its %d-byte state buffer", size)))
@@ -414,7 +414,7 @@ func (n *nativeModule) codeErr(l *lane, method string, rc int32, msg string) err
 }
 
 func (n *nativeModule) corrupt(l *lane, method, what string) error {
-	n.corrupted.Store(true)
+	n.markCorrupted(method, what)
 	bump(&l.c.errs[errKindCorrupted], l.shared, 1)
 	return n.corruptErr(method, what)
 }

@@ -69,6 +69,7 @@ func (rt *Runtime) Reload(h Handle, ref Ref, cfg hotreload.Config, opts ...LoadO
 		e.reloads[slicesIndex(rep.Result)]++
 		e.mu.Unlock()
 	}
+	rt.logReload(e, rep, err)
 	return rep, err
 }
 

@@ -159,7 +159,7 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 		_ = in.discard() // the runtime closed under us; that is the error
 		return 0, &LoadError{Ref: ref.String(), Path: in.source(), Err: err}
 	}
-	in.host.attach(e.h)
+	in.binding.attach(e.h)
 	return e.h, nil
 }
 
@@ -235,7 +235,7 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		return fail(err)
 	}
 	in := newInstance(gate, target, gen, m)
-	in.host, in.hostSeed = hb.bound(), hb.seed()
+	in.host, in.binding = hb.bound(), hb
 	if copied != nil {
 		in.private, in.origin = copied, path
 	}

@@ -86,6 +86,12 @@ type Config struct {
 	// stdout (stderr false) or stderr, without the newline; unset, the
 	// worker writes straight into the host's.
 	Output func(stderr bool, line []byte)
+	// Lost, when set, is told of each worker that ended abnormally (not
+	// by Shutdown or Kill), when the reaper has counted it; Restarted of
+	// each new worker that replaced a lost one. Both run on goroutines of
+	// the client and must not block.
+	Lost      func(Exit)
+	Restarted func(pid int)
 }
 
 // Info describes a loaded module.
@@ -324,6 +330,9 @@ func (c *Client) restart(ctx context.Context) (*worker, error) {
 		}
 		c.cur.Store(w)
 		c.mu.Unlock()
+		if c.cfg.Restarted != nil {
+			c.cfg.Restarted(w.proc.Pid)
+		}
 		return w, nil
 	}
 }

@@ -484,6 +484,9 @@ func (c *Client) workerEnded(w *worker) {
 	}
 	c.failures++
 	c.notBefore = time.Now().Add(backoff(c.failures))
+	if c.cfg.Lost != nil {
+		go c.cfg.Lost(ex) // not under c.mu
+	}
 }
 
 func (w *worker) answered() uint64 {
