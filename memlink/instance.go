@@ -68,7 +68,7 @@ type moduleBase struct {
 	maxOutput   int
 	sampleEvery uint32
 	corrupted   atomic.Bool
-	shared      counters // calls without a lane of their own; quarantined calls
+	shared      counters     // calls without a lane of their own; quarantined calls
 	logger      *slog.Logger // WithLogger's, nil for slog.Default (hostlog.go)
 }
 
