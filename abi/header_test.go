@@ -1,6 +1,7 @@
 package abi
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -78,15 +79,15 @@ func TestCheckImageMatchesCheckFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := func(b []byte) []byte { return b[:min(len(b), HeaderSize)] }
-	if _, err := CheckImage("orig.so", head(good), int64(len(good))); err != nil {
+	if _, err := CheckImage("orig.so", head(good), bytes.NewReader(good), int64(len(good))); err != nil {
 		t.Fatalf("CheckImage(echo) = %v", err)
 	}
 	half := good[:len(good)/2]
-	if _, err := CheckImage("orig.so", head(half), int64(len(half))); !errors.Is(err, ErrInvalidModule) ||
-		!strings.Contains(err.Error(), "orig.so is truncated") {
+	if _, err := CheckImage("orig.so", head(half), bytes.NewReader(half), int64(len(half))); !errors.Is(err, ErrInvalidModule) ||
+		!strings.Contains(err.Error(), "orig.so: truncated") {
 		t.Errorf("CheckImage(half) = %v; want a truncation naming orig.so", err)
 	}
-	if _, err := CheckImage("orig.so", []byte("hello\n"), 6); !errors.Is(err, ErrInvalidModule) ||
+	if _, err := CheckImage("orig.so", []byte("hello\n"), nil, 6); !errors.Is(err, ErrInvalidModule) ||
 		!strings.Contains(err.Error(), "orig.so") {
 		t.Errorf("CheckImage(text) = %v; want ErrInvalidModule naming orig.so", err)
 	}
