@@ -2,7 +2,9 @@ package abi
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"slices"
 )
 
 // Dynamic tags (System V ABI, GNU extensions).
@@ -99,22 +101,25 @@ func (d *dynamic) part(tag uint64) string {
 type relocKinds struct {
 	rela, rel           bool   // which tables the loader processes
 	relative, irelative uint32 // R_*_RELATIVE, R_*_IRELATIVE
+	jumpSlot, globDat   uint32 // R_*_JUMP_SLOT, R_*_GLOB_DAT
 	tls                 []uint32
 	tlsdesc             uint32 // writes two words
+	known               bool   // the numbers above are this machine's
 }
 
 func (f *elfFile) relocKinds() relocKinds {
 	switch f.machine {
 	case 62: // x86-64
-		return relocKinds{rela: true, relative: 8, irelative: 37, tls: []uint32{16, 17, 18, 36}, tlsdesc: 36}
+		return relocKinds{rela: true, relative: 8, irelative: 37, jumpSlot: 7, globDat: 6, tls: []uint32{16, 17, 18, 36}, tlsdesc: 36, known: true}
 	case 183: // AArch64
-		return relocKinds{rela: true, relative: 1027, irelative: 1032, tls: []uint32{1028, 1029, 1030, 1031}, tlsdesc: 1031}
+		return relocKinds{rela: true, relative: 1027, irelative: 1032, jumpSlot: 1026, globDat: 1025, tls: []uint32{1028, 1029, 1030, 1031}, tlsdesc: 1031, known: true}
 	case 3: // i386
-		return relocKinds{rel: true, relative: 8, irelative: 42, tls: []uint32{14, 35, 36, 37, 41}, tlsdesc: 41}
+		return relocKinds{rel: true, relative: 8, irelative: 42, jumpSlot: 7, globDat: 6, tls: []uint32{14, 35, 36, 37, 41}, tlsdesc: 41, known: true}
 	case 40: // ARM
-		return relocKinds{rel: true, relative: 23, irelative: 160, tls: []uint32{13, 17, 18, 19}, tlsdesc: 13}
+		return relocKinds{rel: true, relative: 23, irelative: 160, jumpSlot: 22, globDat: 21, tls: []uint32{13, 17, 18, 19}, tlsdesc: 13, known: true}
 	}
-	return relocKinds{rela: true, rel: true, relative: ^uint32(0), irelative: ^uint32(0), tlsdesc: ^uint32(0)}
+	none := ^uint32(0)
+	return relocKinds{rela: true, rel: true, relative: none, irelative: none, jumpSlot: none, globDat: none, tlsdesc: none}
 }
 
 // symtab is the dynamic symbol table, validated.
@@ -197,17 +202,28 @@ func (f *elfFile) checkDynamic() error {
 		}
 		sym.n = n
 	}
+	var gnuSymoff uint64
 	if d.has(dtGNUHash) {
-		n, err := f.checkGNUHash(d)
+		var n uint64
+		n, gnuSymoff, err = f.checkGNUHash(d)
 		if err != nil {
 			return err
 		}
 		sym.n = max(sym.n, n)
 	}
+	if d.has(dtGNUHash) && !d.has(dtHash) && sym.n <= gnuSymoff {
+		// No symbol is hashed (the library exports nothing), so the
+		// table's length is nowhere: it ends where the next table
+		// begins, as linkers lay them out.
+		sym.n = f.symbolsUpTo(d, sym.addr) / sym.ent
+	}
 	if err := f.checkSymbols(d, &sym); err != nil {
 		return err
 	}
 	// Versions.
+	if (d.has(dtVerneed) || d.has(dtVerdef)) && !d.has(dtVersym) {
+		return malformed("dynamic section", "version tables without DT_VERSYM")
+	}
 	nver, err := f.checkVersions(d, &sym, str, needed)
 	if err != nil {
 		return err
@@ -364,55 +380,73 @@ func (f *elfFile) checkSysvHash(d *dynamic) (uint64, error) {
 	return nchain, nil
 }
 
+// symbolsUpTo returns how many bytes from the symbol table at addr to the
+// next table the dynamic section names, or to the end of its PT_LOAD's
+// file bytes.
+func (f *elfFile) symbolsUpTo(d *dynamic, addr uint64) uint64 {
+	l := f.loadOf(addr, 0, false)
+	if l == nil {
+		return 0
+	}
+	end := l.vaddr + l.filesz
+	for _, tag := range []uint64{dtStrTab, dtHash, dtGNUHash, dtVersym, dtVerneed, dtVerdef, dtRela, dtRel, dtJmpRel, dtRelr} {
+		if v, ok := d.val[tag]; ok && v > addr && v < end {
+			end = v
+		}
+	}
+	return min(end-addr, maxTable)
+}
+
 // checkGNUHash validates the DT_GNU_HASH table and returns the number of
-// symbols its chains cover.
-func (f *elfFile) checkGNUHash(d *dynamic) (uint64, error) {
+// symbols its chains cover and the index of the first hashed symbol.
+func (f *elfFile) checkGNUHash(d *dynamic) (n, symoff uint64, err error) {
 	part := d.part(dtGNUHash)
 	addr := d.val[dtGNUHash]
 	h, err := f.mem(part, addr, 16)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	nbuckets, symoff := uint64(f.bo.Uint32(h)), uint64(f.bo.Uint32(h[4:]))
+	nbuckets := uint64(f.bo.Uint32(h))
+	symoff = uint64(f.bo.Uint32(h[4:]))
 	bloom, shift := uint64(f.bo.Uint32(h[8:])), uint64(f.bo.Uint32(h[12:]))
 	if nbuckets == 0 {
-		return 0, malformed(part, "no buckets")
+		return 0, 0, malformed(part, "no buckets")
 	}
 	if bloom == 0 || bloom&(bloom-1) != 0 {
-		return 0, malformed(part, "bloom filter of %d words is not a power of two", bloom)
+		return 0, 0, malformed(part, "bloom filter of %d words is not a power of two", bloom)
 	}
 	if shift >= 8*f.word {
-		return 0, malformed(part, "bloom shift %d is not below %d", shift, 8*f.word)
+		return 0, 0, malformed(part, "bloom shift %d is not below %d", shift, 8*f.word)
 	}
 	bstart := addr + 16 + bloom*f.word
 	buckets, err := f.mem(part, bstart, 4*nbuckets)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The chains run from after the buckets to the end of the PT_LOAD's
 	// file bytes at most.
 	cstart := bstart + 4*nbuckets
 	l := f.loadOf(cstart, 0, false)
 	if l == nil {
-		return 0, malformed(part, "chains at %#x lie outside the file bytes of every PT_LOAD", cstart)
+		return 0, 0, malformed(part, "chains at %#x lie outside the file bytes of every PT_LOAD", cstart)
 	}
 	chains, err := f.mem(part, cstart, min(l.vaddr+l.filesz-cstart, maxTable)&^3)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	n := symoff
+	n = symoff
 	for i := range nbuckets {
 		s := uint64(f.bo.Uint32(buckets[4*i:]))
 		if s == 0 {
 			continue
 		}
 		if s < symoff {
-			return 0, malformed(part, "bucket %d starts at symbol %d, below the first hashed symbol %d", i, s, symoff)
+			return 0, 0, malformed(part, "bucket %d starts at symbol %d, below the first hashed symbol %d", i, s, symoff)
 		}
 		for ; ; s++ {
 			j := s - symoff
 			if 4*j+4 > uint64(len(chains)) {
-				return 0, malformed(part, "bucket %d's chain runs past the end of its segment", i)
+				return 0, 0, malformed(part, "bucket %d's chain runs past the end of its segment", i)
 			}
 			if f.bo.Uint32(chains[4*j:])&1 != 0 {
 				break
@@ -420,17 +454,17 @@ func (f *elfFile) checkGNUHash(d *dynamic) (uint64, error) {
 		}
 		n = max(n, s+1)
 	}
-	return n, nil
+	return n, symoff, nil
 }
 
 // checkSymbols validates every dynamic symbol: its name in the string
 // table, and a defined symbol's value in the segment its type requires.
 func (f *elfFile) checkSymbols(d *dynamic, s *symtab) error {
 	const (
-		sttFunc   = 2
-		sttTLS    = 6
-		sttIFunc  = 10
-		shnAbs    = 0xfff1
+		sttFunc  = 2
+		sttTLS   = 6
+		sttIFunc = 10
+		shnAbs   = 0xfff1
 	)
 	b, err := f.mem(d.part(dtSymTab), s.addr, s.n*s.ent)
 	if err != nil {
@@ -457,6 +491,9 @@ func (f *elfFile) checkSymbols(d *dynamic, s *symtab) error {
 		if shndx == 0 || shndx == shnAbs {
 			continue
 		}
+		if bind := info >> 4; (bind == 1 || bind == 2) && info&0xf != sttFunc && isABIExport(s.strtab[name:]) {
+			return malformed(part, "%s is an ABI export, but not a function (type %d)", cstring(s.strtab[name:]), info&0xf)
+		}
 		switch typ := info & 0xf; typ {
 		case sttFunc, sttIFunc:
 			if l := f.loadOf(value, max(size, 1), true); l == nil || l.flags&pfX == 0 {
@@ -473,6 +510,23 @@ func (f *elfFile) checkSymbols(d *dynamic, s *symtab) error {
 		}
 	}
 	return nil
+}
+
+// isABIExport reports whether the NUL-terminated name b is one of the
+// functions the memlink ABI calls.
+func isABIExport(b []byte) bool {
+	switch cstring(b) {
+	case SymInit, SymCall, SymShutdown, SymVersion, SymCallV2, SymStateSize, SymSerializeState, SymDeserializeState:
+		return true
+	}
+	return false
+}
+
+func cstring(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
 }
 
 // checkVersions validates DT_VERNEED and DT_VERDEF and returns the number
@@ -593,14 +647,26 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 		}
 		return false
 	}
-	symValue := func(i uint64) (uint64, bool) {
-		b := s.raw[i*s.ent:]
-		if f.is64 {
-			return f.bo.Uint64(b[8:]), f.bo.Uint16(b[6:]) != 0
-		}
-		return uint64(f.bo.Uint32(b[4:])), f.bo.Uint16(b[14:]) != 0
+	type symInfo struct {
+		value          uint64
+		defined, local bool // local: the loader binds it to this library without a lookup
+		typ            byte
 	}
-	table := func(tag, sizeTag uint64, rela bool, relative uint64) error {
+	symOf := func(i uint64) symInfo {
+		b := s.raw[i*s.ent:]
+		var si symInfo
+		var info, other byte
+		if f.is64 {
+			si.value, si.defined, info, other = f.bo.Uint64(b[8:]), f.bo.Uint16(b[6:]) != 0, b[4], b[5]
+		} else {
+			si.value, si.defined, info, other = uint64(f.bo.Uint32(b[4:])), f.bo.Uint16(b[14:]) != 0, b[12], b[13]
+		}
+		vis := other & 3
+		si.typ, si.local = info&0xf, info>>4 == 0 || vis == 1 || vis == 2
+		return si
+	}
+	var spans [][3]uint64 // target start, end, relocation index for errors
+	table := func(tag, sizeTag uint64, rela bool, relative uint64, size uint64) error {
 		if !d.has(tag) {
 			return nil
 		}
@@ -608,7 +674,6 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 		if rela {
 			ent = 3 * f.word
 		}
-		size := d.val[sizeTag]
 		if size%ent != 0 {
 			return malformed(d.part(sizeTag), "%d is not a multiple of the entry size %d", size, ent)
 		}
@@ -634,15 +699,30 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 			} else {
 				sym, typ = info>>8, uint32(info&0xff)
 			}
-			if i < relative {
-				typ = k.relative // the loader applies these as relative, whatever they say
-			}
 			part := fmt.Sprintf("relocation %d in %s", i, dtName(tag))
+			if i < relative && typ != k.relative && k.known {
+				// The loader applies these as relative without looking,
+				// and glibc asserts that they are.
+				return malformed(part, "type %d within the first %d (%s), which must be relative", typ, relative, dtName(map[bool]uint64{true: dtRelaCount, false: dtRelCount}[rela]))
+			}
+			if tag == dtJmpRel && k.known && typ != k.jumpSlot && typ != k.irelative && typ != k.tlsdesc {
+				return malformed(part, "type %d in the PLT relocations, which hold only jump slots", typ)
+			}
 			if typ == 0 {
 				continue // R_*_NONE
 			}
 			if sym >= s.n {
 				return malformed(part, "symbol index %d is beyond the %d symbols", sym, s.n)
+			}
+			si := symOf(sym)
+			if sym != 0 && si.local && !si.defined {
+				return malformed(part, "symbol %d is bound locally but not defined", sym)
+			}
+			if sym != 0 && si.local && typ == k.jumpSlot && si.typ != 2 && si.typ != 10 {
+				return malformed(part, "jump slot bound to local symbol %d, which is not a function", sym)
+			}
+			if (typ == k.relative || typ == k.irelative) && sym != 0 {
+				return malformed(part, "relative relocation names symbol %d", sym)
 			}
 			width := f.word
 			if typ == k.tlsdesc {
@@ -651,9 +731,16 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 			if l := f.loadOf(off, width, true); l == nil || l.flags&pfW == 0 {
 				return malformed(part, "target %#x is not in a writable PT_LOAD", off)
 			}
+			if k.known && off%f.word != 0 && (typ == k.relative || typ == k.irelative || typ == k.jumpSlot || typ == k.globDat) {
+				return malformed(part, "target %#x is not aligned to %d bytes", off, f.word)
+			}
+			spans = append(spans, [3]uint64{off, off + width, i})
 			for _, t := range k.tls {
 				if typ == t && sym == 0 && f.tls == nil {
 					return malformed(part, "thread-local relocation in a library without PT_TLS")
+				}
+				if typ == t && sym != 0 && si.typ != 6 {
+					return malformed(part, "thread-local relocation of symbol %d, which is not thread-local", sym)
 				}
 			}
 			// The value stored, where it matters: an IRELATIVE resolver
@@ -675,8 +762,7 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 				}
 				val = relocTarget{local: true, value: v}
 			case sym != 0:
-				v, defined := symValue(sym)
-				val = relocTarget{local: defined, value: v + addend}
+				val = relocTarget{local: si.defined, value: si.value + addend}
 			default:
 				known = false
 			}
@@ -697,41 +783,63 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 		}
 		return nil
 	}
-	if err := table(dtRela, dtRelaSz, true, d.val[dtRelaCount]); err != nil {
+	// Like the loader, do not count the PLT relocations twice when the
+	// other table's size includes them.
+	jmpEnd := d.val[dtJmpRel] + d.val[dtPltRelSz]
+	relaSz, relSz := d.val[dtRelaSz], d.val[dtRelSz]
+	if d.has(dtJmpRel) && d.val[dtPltRel] == dtRela && d.val[dtRela]+relaSz == jmpEnd && relaSz >= d.val[dtPltRelSz] {
+		relaSz -= d.val[dtPltRelSz]
+	}
+	if d.has(dtJmpRel) && d.val[dtPltRel] == dtRel && d.val[dtRel]+relSz == jmpEnd && relSz >= d.val[dtPltRelSz] {
+		relSz -= d.val[dtPltRelSz]
+	}
+	if err := table(dtRela, dtRelaSz, true, d.val[dtRelaCount], relaSz); err != nil {
 		return nil, err
 	}
-	if err := table(dtRel, dtRelSz, false, d.val[dtRelCount]); err != nil {
+	if err := table(dtRel, dtRelSz, false, d.val[dtRelCount], relSz); err != nil {
 		return nil, err
 	}
 	if d.has(dtJmpRel) {
-		if err := table(dtJmpRel, dtPltRelSz, d.val[dtPltRel] == dtRela, 0); err != nil {
+		if err := table(dtJmpRel, dtPltRelSz, d.val[dtPltRel] == dtRela, 0, d.val[dtPltRelSz]); err != nil {
 			return nil, err
 		}
 	}
-	if err := f.checkRelr(d, targets, inArray); err != nil {
+	relr, err := f.checkRelr(d, targets, inArray)
+	if err != nil {
 		return nil, err
+	}
+	spans = append(spans, relr...)
+	// Two relocations of one place: one of them is lost, or they corrupt
+	// each other.
+	slices.SortFunc(spans, func(a, b [3]uint64) int { return cmp.Compare(a[0], b[0]) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i][0] < spans[i-1][1] {
+			return nil, malformed("relocations", "two relocations write %#x", spans[i][0])
+		}
 	}
 	return targets, nil
 }
 
 // checkRelr validates the compact DT_RELR relative relocations.
-func (f *elfFile) checkRelr(d *dynamic, targets map[uint64]relocTarget, inArray func(uint64) bool) error {
+func (f *elfFile) checkRelr(d *dynamic, targets map[uint64]relocTarget, inArray func(uint64) bool) ([][3]uint64, error) {
 	if !d.has(dtRelr) {
-		return nil
+		return nil, nil
 	}
+	var spans [][3]uint64
 	part := d.part(dtRelr)
 	size := d.val[dtRelrSz]
 	if size%f.word != 0 {
-		return malformed(d.part(dtRelrSz), "%d is not a multiple of %d", size, f.word)
+		return nil, malformed(d.part(dtRelrSz), "%d is not a multiple of %d", size, f.word)
 	}
 	b, err := f.mem(part, d.val[dtRelr], size)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	target := func(a uint64) error {
-		if l := f.loadOf(a, f.word, true); l == nil || l.flags&pfW == 0 {
-			return malformed(part, "target %#x is not in a writable PT_LOAD", a)
+		if l := f.loadOf(a, f.word, true); l == nil || l.flags&pfW == 0 || a%f.word != 0 {
+			return malformed(part, "target %#x is not an aligned word of a writable PT_LOAD", a)
 		}
+		spans = append(spans, [3]uint64{a, a + f.word, 0})
 		if inArray(a) {
 			w, err := f.mem(part, a, f.word)
 			if err != nil {
@@ -747,24 +855,24 @@ func (f *elfFile) checkRelr(d *dynamic, targets map[uint64]relocTarget, inArray 
 		e := f.uword(b[i:])
 		if e&1 == 0 {
 			if err := target(e); err != nil {
-				return err
+				return nil, err
 			}
 			base, haveBase = e+f.word, true
 			continue
 		}
 		if !haveBase {
-			return malformed(part, "bitmap entry before any address entry")
+			return nil, malformed(part, "bitmap entry before any address entry")
 		}
 		for bit := uint64(1); bit < 8*f.word; bit++ {
 			if e>>bit&1 != 0 {
 				if err := target(base + (bit-1)*f.word); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
 		base += (8*f.word - 1) * f.word
 	}
-	return nil
+	return spans, nil
 }
 
 // funcArrays returns the init/fini arrays' address ranges.

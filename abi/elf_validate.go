@@ -146,6 +146,7 @@ const (
 
 	pfX = 1
 	pfW = 2
+	pfR = 4
 )
 
 // prog is one program header.
@@ -273,6 +274,9 @@ func parseELF(x *elfReader) (*elfFile, error) {
 				}
 				if alignUp(prev.endMem) > alignDown(p.vaddr) {
 					return nil, malformed(part, "PT_LOAD at %#x overlaps the one before (ending at %#x)", p.vaddr, prev.endMem)
+				}
+				if p.off < prev.off+prev.filesz {
+					return nil, malformed(part, "PT_LOAD maps file bytes from %#x, before the end of the previous one's (%#x)", p.off, prev.off+prev.filesz)
 				}
 			}
 			f.loads = append(f.loads, p)
@@ -441,6 +445,9 @@ func (f *elfFile) mem(part string, addr, n uint64) ([]byte, error) {
 	l := f.loadOf(addr, n, false)
 	if l == nil {
 		return nil, malformed(part, "%#x..%#x lies outside the file bytes of every PT_LOAD", addr, addr+n)
+	}
+	if l.flags&pfR == 0 {
+		return nil, malformed(part, "%#x..%#x lies in a PT_LOAD that is not readable", addr, addr+n)
 	}
 	return f.x.at(part, l.off+(addr-l.vaddr), n)
 }
