@@ -275,7 +275,7 @@ func (f *elfFile) readDynamic() (*dynamic, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &dynamic{val: map[uint64]uint64{}, index: map[uint64]int{}}
+	d := &dynamic{val: make(map[uint64]uint64, 40), index: make(map[uint64]int, 40)}
 	for i := 0; ; i++ {
 		if uint64(i+1)*ent > uint64(len(b)) {
 			return nil, malformed("PT_DYNAMIC", "no DT_NULL within its %d bytes", len(b))
@@ -434,7 +434,11 @@ func (f *elfFile) checkGNUHash(d *dynamic) (n, symoff uint64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	n = symoff
+	// Each chain runs from its bucket's first symbol to the next entry
+	// with the end bit set. Walking the starts in order, and each stretch
+	// of the chain array once, keeps a hostile table (every bucket at the
+	// start of one endless chain) from costing buckets x chain length.
+	starts := make([]uint64, 0, nbuckets)
 	for i := range nbuckets {
 		s := uint64(f.bo.Uint32(buckets[4*i:]))
 		if s == 0 {
@@ -443,16 +447,26 @@ func (f *elfFile) checkGNUHash(d *dynamic) (n, symoff uint64, err error) {
 		if s < symoff {
 			return 0, 0, malformed(part, "bucket %d starts at symbol %d, below the first hashed symbol %d", i, s, symoff)
 		}
+		starts = append(starts, s)
+	}
+	slices.Sort(starts)
+	n = symoff
+	end := uint64(0) // the end of the chain last walked, plus one
+	for _, s := range starts {
+		if s < end {
+			continue // inside the chain just walked: same end
+		}
 		for ; ; s++ {
 			j := s - symoff
 			if 4*j+4 > uint64(len(chains)) {
-				return 0, 0, malformed(part, "bucket %d's chain runs past the end of its segment", i)
+				return 0, 0, malformed(part, "a chain runs past the end of its segment")
 			}
 			if f.bo.Uint32(chains[4*j:])&1 != 0 {
 				break
 			}
 		}
-		n = max(n, s+1)
+		end = s + 1
+		n = max(n, end)
 	}
 	return n, symoff, nil
 }
@@ -533,6 +547,16 @@ func cstring(b []byte) string {
 // of version indexes they define (one more than the highest).
 func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) (string, error), needed []string) (uint64, error) {
 	nver := uint64(2)
+	// Records and their entries may not share bytes: at most as many as
+	// fit in the file, which also bounds the work a hostile table costs.
+	budget := uint64(f.x.size) / 8
+	spend := func(part string) error {
+		if budget == 0 {
+			return malformed(part, "more version entries than the file has room for: they overlap")
+		}
+		budget--
+		return nil
+	}
 	if d.has(dtVerneed) != d.has(dtVerneedNum) || d.has(dtVerdef) != d.has(dtVerdefNum) {
 		return 0, malformed("dynamic section", "a version table without its count, or a count without its table")
 	}
@@ -540,6 +564,9 @@ func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) 
 		part := d.part(dtVerneed)
 		addr, count := d.val[dtVerneed], d.val[dtVerneedNum]
 		for i := range count {
+			if err := spend(part); err != nil {
+				return 0, err
+			}
 			vn, err := f.mem(part, addr, 16)
 			if err != nil {
 				return 0, err
@@ -562,6 +589,9 @@ func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) 
 			}
 			a := addr + aux
 			for j := range cnt {
+				if err := spend(pe); err != nil {
+					return 0, err
+				}
 				va, err := f.mem(pe, a, 16)
 				if err != nil {
 					return 0, err
@@ -586,6 +616,9 @@ func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) 
 		part := d.part(dtVerdef)
 		addr, count := d.val[dtVerdef], d.val[dtVerdefNum]
 		for i := range count {
+			if err := spend(part); err != nil {
+				return 0, err
+			}
 			vd, err := f.mem(part, addr, 20)
 			if err != nil {
 				return 0, err
@@ -602,6 +635,9 @@ func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) 
 			}
 			a := addr + aux
 			for j := range cnt {
+				if err := spend(pe); err != nil {
+					return 0, err
+				}
 				va, err := f.mem(pe, a, 8)
 				if err != nil {
 					return 0, err

@@ -67,6 +67,10 @@ func CheckHeader(r io.ReaderAt, size int64) (Image, error) {
 func checkImage(x *elfReader, deep bool) (Image, error) {
 	img, err := Inspect(x.head)
 	if err != nil {
+		var m *MalformedError
+		if errors.As(err, &m) {
+			return Image{}, m
+		}
 		return Image{}, fmt.Errorf("%w: %v", ErrInvalidModule, err)
 	}
 	if err := img.Check(); err != nil {

@@ -125,7 +125,7 @@ func inspectELF(b []byte) (Image, error) {
 	need := maxEnd(0, phoff, phnum*phentsize)
 	need = maxEnd(need, shoff, shnum*shentsize)
 	if phnum > 0 && phentsize < uint64(pSize+8) {
-		return Image{}, fmt.Errorf("ELF program header entries of %d bytes are too small", phentsize)
+		return Image{}, malformed("ELF header", "e_phentsize %d is too small", phentsize)
 	}
 	for i := range phnum {
 		off := phoff + i*phentsize

@@ -413,3 +413,65 @@ func writeMutant(t *testing.T, dir string, i int, b []byte) string {
 	}
 	return p
 }
+
+// movedProgramHeaders returns a copy of the 64-bit little-endian library
+// b with its program headers moved past the first 64 KiB, and, with
+// pastEOF set, its last PT_LOAD extended to end beyond the end of the
+// file (with some bss after it, which the loader zeroes in place).
+func movedProgramHeaders(t *testing.T, b []byte, pastEOF bool) []byte {
+	t.Helper()
+	if b[4] != 2 || b[5] != 1 {
+		t.Skip("the test edits a 64-bit little-endian ELF file")
+	}
+	le := binary.LittleEndian
+	phoff, phnum := le.Uint64(b[32:]), uint64(le.Uint16(b[56:]))
+	const newOff = 0x11000
+	out := make([]byte, newOff+phnum*56)
+	copy(out, b)
+	copy(out[newOff:], b[phoff:phoff+phnum*56])
+	le.PutUint64(out[32:], newOff)
+	last := -1
+	for i := range phnum {
+		ph := out[newOff+i*56:]
+		switch le.Uint32(ph) {
+		case 1: // PT_LOAD
+			last = int(i)
+		case 6: // PT_PHDR: describe the table where it is now
+			t.Skip("the module has PT_PHDR, which this test does not move")
+		}
+	}
+	if pastEOF {
+		ph := out[newOff+uint64(last)*56:]
+		off := le.Uint64(ph[8:])
+		filesz := uint64(len(out)) + 0x10100 - off // ends well beyond EOF, mid-page
+		le.PutUint64(ph[32:], filesz)
+		le.PutUint64(ph[40:], filesz+0x100)
+	}
+	return out
+}
+
+// TestProgramHeadersPast64KiB is issue 13 item 6: program headers beyond
+// the first 64 KiB were skipped, so a PT_LOAD reaching past the end of the
+// file went unnoticed and ld.so's zeroing of its bss faulted (SIGBUS). The
+// load runs in a child process, so that on code without the check the
+// test fails (with the crash it reports) instead of the test binary dying.
+func TestProgramHeadersPast64KiB(t *testing.T) {
+	skipWithoutChildLoads(t)
+	good, err := os.ReadFile(modtest.Path(t, "echo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	moved := writeMutant(t, dir, 1, movedProgramHeaders(t, good, false))
+	if out, detail := runChild(t, moved, time.Minute); out != outOK {
+		t.Fatalf("program headers moved past 64 KiB, otherwise intact: %s %s; want it to load", out, detail)
+	}
+	bad := writeMutant(t, dir, 2, movedProgramHeaders(t, good, true))
+	if _, err := abi.CheckFile(bad); !errors.Is(err, abi.ErrInvalidModule) || !strings.Contains(err.Error(), "truncated") ||
+		!strings.Contains(err.Error(), "program header") {
+		t.Errorf("CheckFile = %v; want ErrInvalidModule saying which program header is truncated", err)
+	}
+	if out, detail := runChild(t, bad, time.Minute); out != outValidator || !strings.Contains(detail, "truncated") {
+		t.Errorf("loading it: %s %s; want it refused as truncated", out, detail)
+	}
+}
