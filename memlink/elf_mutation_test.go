@@ -332,11 +332,14 @@ func mutate(rng *rand.Rand, b []byte, parts map[string][]field) ([]byte, string)
 // echo module, each in a child process, and counts what happened. At most
 // 1 % may crash or hang the host: the validator (abi.CheckImage) must
 // refuse what would make ld.so fault. MEMLINK_TEST_MUTATIONS overrides the
-// corpus size (2,000; 150 with -short).
+// corpus size (2,000; 150 with -short, 25 with -short -race).
 func TestELFMutations(t *testing.T) {
 	skipWithoutChildLoads(t)
 	n := 2000
-	if testing.Short() {
+	switch {
+	case testing.Short() && raceEnabled:
+		n = 25 // the corpus's load path is not concurrent; this shows it runs
+	case testing.Short():
 		n = 150
 	}
 	if s := os.Getenv("MEMLINK_TEST_MUTATIONS"); s != "" {
