@@ -140,7 +140,7 @@ func startWorker(c *Client) (*worker, error) {
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{"memlink-worker " + cfg.Name},
-		Env:         workerEnv(),
+		Env:         sandboxEnv(cfg, workerEnv()),
 		ExtraFiles:  extra,
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,

@@ -1,0 +1,40 @@
+//go:build unix
+
+package isolate
+
+import (
+	"os"
+
+	"github.com/memlink/memlink-go/internal/sandbox"
+)
+
+// sandboxEnv returns the environment of a new worker: env, or for a
+// sandboxed one (Config.Sandbox) what package sandbox keeps of it, with
+// the plan.
+func sandboxEnv(cfg *Config, env []string) []string {
+	if cfg.Sandbox == nil {
+		return env
+	}
+	pl := *cfg.Sandbox
+	if cfg.File == nil {
+		pl.Module = cfg.Path // opened by path: granted for reading
+	}
+	out, err := sandbox.WorkerEnv(env, &pl, EnvWorker+"=")
+	if err != nil {
+		// A plan is strings and booleans; encoding one cannot fail.
+		panic("isolate: encoding a sandbox plan: " + err.Error())
+	}
+	return out
+}
+
+// Sandbox returns the plan the client's workers are confined by, or nil.
+func (c *Client) Sandbox() *sandbox.Plan { return c.cfg.Sandbox }
+
+// enterSandbox confines a sandboxed worker before it serves anything; see
+// package sandbox. It returns in the confined image (or at once in a
+// worker without a sandbox) and exits the worker when confinement fails.
+func enterSandbox() {
+	if err := sandbox.Enter(); err != nil {
+		os.Exit(fail("sandbox: %v", err))
+	}
+}
