@@ -431,6 +431,7 @@ func (w *worker) reap() {
 	default:
 		ex.Reason = ReasonCrash
 	}
+	sandboxExit(&w.c.cfg, &ex)
 	w.exit = ex
 	w.doomed.Store(true)
 	w.dead.Store(true)

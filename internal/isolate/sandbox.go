@@ -38,3 +38,13 @@ func enterSandbox() {
 		os.Exit(fail("sandbox: %v", err))
 	}
 }
+
+// sandboxExit explains the end of a sandboxed worker killed by SIGSYS:
+// its seccomp filter kills the process on a system call no module has
+// business making.
+func sandboxExit(cfg *Config, ex *Exit) {
+	if cfg.Sandbox == nil || !cfg.Sandbox.Seccomp || ex.Signal != "SIGSYS" || ex.Detail != "" {
+		return
+	}
+	ex.Detail = "the sandbox killed it for a forbidden system call (" + sandbox.KilledSummary + ")"
+}

@@ -126,6 +126,10 @@ func NewPlan(p Policy, f Features) (Plan, error) {
 	return pl, nil
 }
 
+// KilledSummary names the kinds of system call that kill a sandboxed
+// worker with SIGSYS, for messages.
+const KilledSummary = "ptrace, process_vm_*, mount and the new mount API, bpf, perf_event_open, kexec, kernel modules, reboot, swap, acct, open_by_handle_at, quotactl"
+
 // Environment variables of a sandboxed worker.
 const (
 	// EnvPlan carries the JSON Plan from the host to the worker.
