@@ -27,9 +27,6 @@ func sandboxEnv(cfg *Config, env []string) []string {
 	return out
 }
 
-// Sandbox returns the plan the client's workers are confined by, or nil.
-func (c *Client) Sandbox() *sandbox.Plan { return c.cfg.Sandbox }
-
 // enterSandbox confines a sandboxed worker before it serves anything; see
 // package sandbox. It returns in the confined image (or at once in a
 // worker without a sandbox) and exits the worker when confinement fails.
