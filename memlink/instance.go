@@ -429,8 +429,29 @@ func (in *instance) finishV2(l *lane, dst []byte, method string, id uint32, args
 		return dst, in.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", n, in.outCap))
 	case rc == abi.CodeOutputTooSmall && n > uintptr(in.outCap):
 		return in.callV2Large(l, dst, method, id, args, n)
+	case rc == abi.CodeHandedOver && in.mod.HandsOver():
+		return in.takeOutput(l, dst, method, l.out, n)
 	}
 	return dst, in.codeErr(l, method, rc, string(buf[:min(n, uintptr(in.outCap))]))
+}
+
+// takeOutput appends a result the module handed over (a descriptor of n
+// bytes at out, see docs/abi.md) to dst and gives the module its buffer
+// back, also when the result is refused for its size.
+func (in *instance) takeOutput(l *lane, dst []byte, method string, out unsafe.Pointer, n uintptr) ([]byte, error) {
+	h, ok := abi.ReadHandedOutput(out, n)
+	if !ok {
+		if n != abi.HandedOutputSize {
+			return dst, in.corrupt(l, method, fmt.Sprintf("handed an output over with a %d-byte descriptor (want %d)", n, abi.HandedOutputSize))
+		}
+		return dst, in.corrupt(l, method, fmt.Sprintf("handed over %d output bytes at a null address", h.Len))
+	}
+	defer in.mod.ReleaseOutput(&l.frame, h)
+	if h.Len > uintptr(in.maxOutput) {
+		return dst, fmt.Errorf("%w: %s: method %q handed over %d bytes; the limit is %d (WithMaxOutput)",
+			ErrOutputTooLarge, in.file, method, h.Len, in.maxOutput)
+	}
+	return append(dst, h.Bytes()...), nil
 }
 
 // callV2Large retries a call whose output did not fit, once, writing
@@ -448,6 +469,9 @@ func (in *instance) callV2Large(l *lane, dst []byte, method string, id uint32, a
 	*outLen = 0
 	rc := in.mod.CallV2(&l.frame, id, args, unsafe.Pointer(&tail[0]), need, l.outLen)
 	n := *outLen
+	if rc == abi.CodeHandedOver && in.mod.HandsOver() {
+		return in.takeOutput(l, dst[:base], method, unsafe.Pointer(&tail[0]), n)
+	}
 	if rc == 0 {
 		if n > need {
 			return dst[:base], in.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", n, need))
