@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;
 
 use crate::__private::{self, OutputDesc, Slot};
-use crate::{code, export, method_id, Error, Module};
+use crate::{code, method_id, Error, Module};
 
 /// How many times "big" ran.
 static BIG_RUNS: AtomicU64 = AtomicU64::new(0);

@@ -26,8 +26,8 @@ impl Module for Panicky {
         match method {
             "boom" => panic!("boom with {} bytes", args.len()),
             "unwrap" => {
-                let none: Option<u8> = None;
-                out.push(none.unwrap());
+                // One past the end: always None.
+                out.push(*args.get(args.len()).unwrap());
                 Ok(())
             }
             "fail" => Err(Error::new(17, "failed on purpose")),
