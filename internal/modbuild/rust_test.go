@@ -77,6 +77,9 @@ func TestBuildRustCaches(t *testing.T) {
 		t.Skip("a cold cargo build takes tens of seconds; the modules/rust tests build through the shared cache")
 	}
 	tc, err := FindRust()
+	if err == nil {
+		err = tc.HasTarget(HostTarget())
+	}
 	if err != nil {
 		if os.Getenv("MEMLINK_REQUIRE_RUST") != "" {
 			t.Fatal(err)
