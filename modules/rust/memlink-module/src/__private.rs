@@ -133,6 +133,31 @@ fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     }
 }
 
+/// Whether the SDK's panic hook is installed (once per image).
+static HOOKED: AtomicBool = AtomicBool::new(false);
+
+/// Replaces std's default panic hook, which looks up the current thread
+/// (`std::thread::current`) and so registers a thread-local destructor:
+/// with glibc that keeps the library mapped after the host unloads it,
+/// until the thread that panicked exits (a Go thread rarely does), and a
+/// reload of a module that once panicked would leave its old image behind.
+/// This hook sends the panic, with its location, to the host's log, or to
+/// stderr when the host bound no log.
+fn install_panic_hook() {
+    if HOOKED.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let text = format!("memlink module {}", info);
+        if crate::host::bound() {
+            crate::host::log(crate::host::Level::Error, &text);
+        } else {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "{}", text);
+        }
+    }));
+}
+
 /// `memlink_init`.
 ///
 /// # Safety
@@ -146,6 +171,7 @@ pub unsafe fn init<M: Module>(slot: &Slot<M>, config: *const u8, config_len: usi
         *users += 1;
         return code::OK;
     }
+    install_panic_hook();
     match guard(|| M::init(config)) {
         Ok(Ok(m)) => {
             slot.inst.store(Box::into_raw(Box::new(m)), Ordering::Release);

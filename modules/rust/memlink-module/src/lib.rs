@@ -56,6 +56,15 @@
 //!   implement [`Module::save_state`] and [`Module::restore_state`].
 //! - **Host functions and logging**: [`host::call`], [`host::log`] and the
 //!   [`info!`]-style macros.
+//! - **Unloading** unmaps the library. The SDK replaces std's panic hook
+//!   (which would register a thread-local destructor through
+//!   `std::thread::current`, and glibc keeps a library with pending
+//!   thread-local destructors mapped until those threads exit) with one
+//!   that logs the panic and its location through [`host::log`], or to
+//!   stderr without a host table. Module code should likewise avoid
+//!   `thread_local!` values that need dropping and `std::thread::current`
+//!   on the host's threads: each use keeps the old image of a reloaded
+//!   module in memory.
 //!
 //! The minimum supported Rust version is 1.63.
 
