@@ -46,6 +46,8 @@ var all = []Module{
 	{Name: "version_v1", Source: "version.c", Defines: []string{"MODULE_VERSION=1"}, Doc: `ABI 1: every method returns "v1"`},
 	{Name: "version_v2", Source: "version.c", Defines: []string{"MODULE_VERSION=2"}, Doc: `ABI 1: every method returns "v2"`},
 	{Name: "binary", Source: "binary.c", Doc: "ABI 2: binary echo, sized output, error messages and a lying result length"},
+	{Name: "bigout", Source: "bigout.c", Doc: "ABI 2: hands large results over (memlink_release_output) and counts how often its method ran"},
+	{Name: "bigout_norelease", Source: "bigout.c", Defines: []string{"BIGOUT_NO_RELEASE"}, Doc: "bigout without memlink_release_output, returning -7 anyway"},
 	{Name: "abi99", Source: "abi99.c", Doc: "valid ABI-1 exports, but memlink_abi_version returns 99"},
 	{Name: "initfail", Source: "initfail.c", Doc: "memlink_init returns 42"},
 	{Name: "missing", Source: "missing.c", Doc: "exports memlink_init and memlink_shutdown but no memlink_call"},
