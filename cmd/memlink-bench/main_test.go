@@ -366,7 +366,9 @@ func TestMetricsServer(t *testing.T) {
 	}
 }
 
-func series(name, unit string, vs ...float64) Series { return Series{Name: name, Unit: unit, Values: vs} }
+func series(name, unit string, vs ...float64) Series {
+	return Series{Name: name, Unit: unit, Values: vs}
+}
 
 // TestTableFormat checks the table's layout on made-up results, including
 // failed and unavailable ones.

@@ -200,7 +200,7 @@ func cgoThroughput(path string, g int, d time.Duration) (float64, int64, error) 
 			args[j] = 'x'
 		}
 		var n int64
-		for !stop.Load() {
+		for n == 0 || !stop.Load() {
 			for range callBatch {
 				libs[i].Call(id, args)
 			}
@@ -277,7 +277,9 @@ func (c *rawCall) until(stop *atomic.Bool) int64 {
 
 // throughput runs worker on g goroutines at once for d and returns the
 // calls per second they made together. Each worker calls until stop is set
-// and returns its count; the first error stops the measurement.
+// (at least one batch, so that a goroutine scheduled only after d still
+// counts, with the time it took) and returns its count; the first error
+// stops the measurement.
 func throughput(g int, d time.Duration, worker func(i int, stop *atomic.Bool) (int64, error)) (float64, int64, error) {
 	var (
 		stop  atomic.Bool
@@ -329,7 +331,7 @@ func memlinkThroughput(rt *memlink.Runtime, hs []memlink.Handle, d time.Duration
 		dst := make([]byte, 0, 128)
 		h := hs[i]
 		var n int64
-		for !stop.Load() {
+		for n == 0 || !stop.Load() {
 			for range callBatch {
 				if _, err := rt.CallAppend(dst[:0], h, "process", args); err != nil {
 					return n, err

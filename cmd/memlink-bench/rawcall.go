@@ -39,7 +39,7 @@ func rawCallN(fn uintptr, argv []uintptr, n int) time.Duration {
 // number of calls.
 func rawCallUntil(fn uintptr, argv []uintptr, stop *atomic.Bool) int64 {
 	var n int64
-	for !stop.Load() {
+	for n == 0 || !stop.Load() {
 		for range callBatch {
 			purego.SyscallN(fn, argv...)
 		}
