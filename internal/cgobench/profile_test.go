@@ -2,9 +2,14 @@ package cgobench_test
 
 import (
 	"bytes"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/hotreload"
 	"github.com/memlink/memlink-go/internal/cgobench"
 	"github.com/memlink/memlink-go/internal/modtest"
 	"github.com/memlink/memlink-go/internal/rawloader"
@@ -100,4 +105,65 @@ func BenchmarkRawLoadUnload(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkReload100 reloads the counter module (stateless) while 100
+// goroutines call it, each sleeping 1 ms inside the module and then
+// incrementing, as memlink-bench's reload row does. Besides the time per
+// reload it reports how long the callers' 1 ms calls took as they saw them
+// (median and 99th percentile, ms) and how long each reload waited after
+// the switch for the old version's calls to leave (drain-ms): the part of
+// the reload spent on goroutines getting back from C into Go.
+func BenchmarkReload100(b *testing.B) {
+	rt := memlink.New()
+	defer rt.Close()
+	ref := memlink.MustParseRef(modtest.Path(b, "counter"))
+	h, err := rt.Load(ref)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const callers = 100
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	lat := make([][]time.Duration, callers)
+	for i := range callers {
+		wg.Go(func() {
+			dst := make([]byte, 0, 64)
+			for !stop.Load() {
+				t0 := time.Now()
+				if _, err := rt.CallAppend(dst[:0], h, "sleep", []byte("1")); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+				if _, err := rt.CallAppend(dst[:0], h, "increment", nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(20 * time.Millisecond) // let every caller get going
+	var drain time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		rep, err := rt.Reload(h, ref, hotreload.Config{DrainTimeout: 10 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		drain += rep.Duration - rep.Switch
+	}
+	b.StopTimer()
+	stop.Store(true)
+	wg.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	if len(all) > 0 {
+		b.ReportMetric(float64(all[len(all)/2])/1e6, "call-p50-ms")
+		b.ReportMetric(float64(all[len(all)*99/100])/1e6, "call-p99-ms")
+	}
+	b.ReportMetric(float64(drain)/float64(b.N)/1e6, "drain-ms")
 }
