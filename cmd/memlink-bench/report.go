@@ -159,9 +159,9 @@ const (
 	indent     = "  "
 	wVariant   = 17
 	wFigure    = 10
-	wSpread    = 14
+	wSpread    = 13
 	wBaseline  = 9
-	wRatio     = 8
+	wRatio     = 9
 	wRange     = 12
 	wExtra     = 9
 	tableWidth = 96

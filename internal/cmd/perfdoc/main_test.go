@@ -54,7 +54,7 @@ func TestGenerate(t *testing.T) {
 	for _, want := range []string{
 		"# Performance",
 		"| date | 2030-01-02 |",
-		"| repetitions | 8 per figure (at least) |",
+		"| repetitions | 5 per figure, the call row 8 rounds (at least) |",
 		"| command | `go run ./cmd/memlink-bench -json > r.json` |",
 		"| Go | " + runtime.Version() + " |",
 		"A noisy machine.",

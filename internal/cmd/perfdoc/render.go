@@ -94,9 +94,18 @@ var rowDocs = map[string]rowDoc{
 // render writes the page for p.
 func render(b *strings.Builder, p *page) {
 	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	n := 0
+	// The planned repetitions are the fewest any ok variant ran (the call
+	// row counts its rounds apart); variants with a wide spread ran more.
+	n, rounds := 0, 0
 	for _, r := range p.Results {
-		n = max(n, r.N)
+		if r.Status != "ok" || r.N == 0 {
+			continue
+		}
+		if r.Row == "call" {
+			rounds = minPositive(rounds, r.N)
+		} else {
+			n = minPositive(n, r.N)
+		}
 	}
 
 	w("# Performance\n\n")
@@ -104,8 +113,8 @@ func render(b *strings.Builder, p *page) {
 	w("What memlink costs, measured by `cmd/memlink-bench` on one machine. Every figure stands beside raw\n")
 	w("baselines measured in the same run: cgo calling the same C function (in a cgo build), the dynamic\n")
 	w("loader and `purego.SyscallN` used directly, with no runtime around them. A figure is the median of\n")
-	w("the repetitions (%d for most rows, more where the spread was wide; the call row runs its own\n", n)
-	w("rounds); the spread is their minimum and maximum. Within a repetition memlink and its baselines run\n")
+	w("the repetitions (%d, more where the spread was wide; the call row: %d rounds at least); the\n", n, rounds)
+	w("spread is their minimum and maximum. Within a repetition memlink and its baselines run\n")
 	w("one after the other, in an order that changes from one repetition to the next.\n\n")
 	w("**Ratio** means one thing everywhere: memlink's cost divided by the baseline's, taken per repetition\n")
 	w("and then the median, so above 1 means memlink takes longer (or holds more memory). Rows that measure\n")
@@ -123,7 +132,7 @@ func render(b *strings.Builder, p *page) {
 	w("| Go | %s |\n", p.Machine.GoVersion)
 	w("| date | %s |\n", p.Date)
 	w("| command | `%s` |\n", p.Command)
-	w("| repetitions | %d per figure (at least) |\n\n", n)
+	w("| repetitions | %d per figure, the call row %d rounds (at least) |\n\n", n, rounds)
 	if p.Note != "" {
 		w("%s\n\n", p.Note)
 	}
@@ -399,6 +408,14 @@ func ratioNum(r float64) string {
 		return fmt.Sprintf("%.1f", r)
 	}
 	return fmt.Sprintf("%.2f", r)
+}
+
+// minPositive returns the smaller of a and b, ignoring a 0 a.
+func minPositive(a, b int) int {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
 }
 
 // mdEscape makes s safe inside a Markdown table cell.

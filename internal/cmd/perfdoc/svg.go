@@ -18,7 +18,7 @@ const (
 	plotWidth   = 640
 	plotHeight  = 360
 	marginLeft  = 72
-	marginRight = 150 // room for the legend
+	marginRight = 170 // room for the legend
 	marginTop   = 36
 	marginBot   = 52
 )
