@@ -6,6 +6,9 @@
  * not NUL-terminated). The module sleeps that long, then writes "slept"
  * (NUL-terminated). Malformed args return MEMLINK_ERR_INVALID_ARGS.
  * Any other method echoes its args like the echo module.
+ *
+ * memlink_shutdown returns MEMLINK_ERR_INTERNAL when it runs a second time
+ * on one image, so that a host which ends one instance twice is caught.
  */
 #ifndef _WIN32
 #define _POSIX_C_SOURCE 199309L
@@ -55,4 +58,11 @@ MEMLINK_EXPORT int memlink_call(unsigned int method_id,
     return MEMLINK_OK;
 }
 
-MEMLINK_EXPORT int memlink_shutdown(void) { return MEMLINK_OK; }
+static int shut_down;
+
+MEMLINK_EXPORT int memlink_shutdown(void) {
+    if (shut_down++) {
+        return MEMLINK_ERR_INTERNAL;
+    }
+    return MEMLINK_OK;
+}
