@@ -76,6 +76,11 @@ var (
 	// calls on the same goroutine) serving a call on that handle. Doing it
 	// would wait for the very call that asks; nothing is changed.
 	ErrReentrant = errors.New("called from inside a call on the module")
+	// ErrSandboxUnsupported reports an Isolation.Sandbox this system
+	// cannot enforce: no Landlock (or an ABI older than 3), no seccomp
+	// filters, or an operating system other than Linux. The message names
+	// what is missing. Sandbox.BestEffort loads anyway on Linux.
+	ErrSandboxUnsupported = errors.New("sandbox not supported")
 )
 
 // CallError is the error of a call whose module returned a non-zero code.

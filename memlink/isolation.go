@@ -70,6 +70,10 @@ type Isolation struct {
 	// Output says where the worker's stdout and stderr go. Default
 	// OutputLog: each line is a record of the runtime's logger.
 	Output OutputMode
+	// Sandbox, when set, confines the module in its worker to what it
+	// grants (Linux); see Sandbox. Nil leaves the worker with all of
+	// this process's rights.
+	Sandbox *Sandbox
 }
 
 // WithIsolation loads the module into a worker process of its own instead
@@ -102,6 +106,7 @@ type Isolation struct {
 // and without MemoryLimit, on macOS and the BSDs. Elsewhere (Windows) Load
 // fails with an error matching errors.ErrUnsupported.
 func WithIsolation(iso Isolation) LoadOption {
+	iso.Sandbox = iso.Sandbox.clone()
 	return func(o *loadOptions) { o.isolation = &iso }
 }
 
@@ -147,6 +152,13 @@ func openIsolated(o *options, path, name string, config []byte, iso Isolation, c
 		cfg.File = copied.memfd
 	}
 	hb.isolate(&cfg, iso.Output, lanes)
+	if iso.Sandbox != nil {
+		pl, err := iso.Sandbox.plan()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sandbox = pl
+	}
 	c, err := isolate.Start(cfg)
 	if err != nil {
 		return nil, isolatedLoadErr(path, name, err)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/memlink/memlink-go/internal/sandbox"
 )
 
 // EnvWorker is the environment variable that marks a worker process. The
@@ -92,6 +94,9 @@ type Config struct {
 	// the client and must not block.
 	Lost      func(Exit)
 	Restarted func(pid int)
+	// Sandbox, when set, confines every worker before the module loads
+	// (Linux; see package sandbox).
+	Sandbox *sandbox.Plan
 }
 
 // Info describes a loaded module.

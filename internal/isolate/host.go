@@ -158,7 +158,7 @@ func startWorker(c *Client) (*worker, error) {
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{"memlink-worker " + cfg.Name},
-		Env:         workerEnv(),
+		Env:         sandboxEnv(cfg, workerEnv()),
 		ExtraFiles:  extra,
 		Stdout:      stdout,
 		Stderr:      stderr,
@@ -457,6 +457,7 @@ func (w *worker) reap() {
 	default:
 		ex.Reason = ReasonCrash
 	}
+	sandboxExit(&w.c.cfg, &ex)
 	w.exit = ex
 	w.c.logsLost.Add(w.logsLost())
 	w.doomed.Store(true)
