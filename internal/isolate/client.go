@@ -336,7 +336,7 @@ func (c *Client) restart(ctx context.Context) (*worker, error) {
 		c.cur.Store(w)
 		c.mu.Unlock()
 		if c.cfg.Restarted != nil {
-			c.cfg.Restarted(w.proc.Pid)
+			c.cfg.Restarted(c.Pid())
 		}
 		return w, nil
 	}
