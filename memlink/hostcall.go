@@ -651,15 +651,19 @@ func (b *hostBinding) logRecord(r *hostRec, level slog.Level, msg string, trunca
 	if !l.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 5)
-	attrs = append(attrs, slog.String("module", b.module), slog.Uint64("handle", b.handle.Load()), slog.Uint64("generation", b.gen))
+	// A Record keeps up to five attributes inline: no allocation for them.
+	rec := slog.NewRecord(time.Now(), level, msg, 0)
+	rec.AddAttrs(slog.String("module", b.module), slog.Uint64("handle", b.handle.Load()), slog.Uint64("generation", b.gen))
 	if r != nil {
-		attrs = append(attrs, slog.String("method", r.hctx.caller.Method))
+		rec.AddAttrs(slog.String("method", r.hctx.caller.Method))
 	}
 	if truncated {
-		attrs = append(attrs, slog.Bool("truncated", true))
+		rec.AddAttrs(slog.Bool("truncated", true))
 	}
-	l.LogAttrs(ctx, level, msg, attrs...)
+	if err := l.Handler().Handle(ctx, rec); err != nil {
+		b.counters.dropped.Add(1)
+		return
+	}
 	b.counters.logs.Add(1)
 }
 
