@@ -717,7 +717,7 @@ func (b *hostBinding) serve(r *hostRec, f *boundFn, id uint32, args, out []byte,
 	if r != nil {
 		ctx = &r.hctx
 	}
-	res, err, panicked := callHostFunc(ctx, f.fn, args, out)
+	res, panicked, err := callHostFunc(ctx, f.fn, args, out)
 	switch {
 	case panicked != nil:
 		f.count[hostPanicked].Add(1)
@@ -742,7 +742,7 @@ func (b *hostBinding) serve(r *hostRec, f *boundFn, id uint32, args, out []byte,
 }
 
 // callHostFunc runs fn, turning a panic into a value.
-func callHostFunc(ctx context.Context, fn HostFunc, args, out []byte) (res []byte, err error, panicked any) {
+func callHostFunc(ctx context.Context, fn HostFunc, args, out []byte) (res []byte, panicked any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicked = p
@@ -752,7 +752,7 @@ func callHostFunc(ctx context.Context, fn HostFunc, args, out []byte) (res []byt
 		}
 	}()
 	res, err = fn(ctx, args, out)
-	return res, err, nil
+	return res, nil, err
 }
 
 func (b *hostBinding) logPanic(r *hostRec, name string, p any) {

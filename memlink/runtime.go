@@ -330,7 +330,7 @@ func (rt *Runtime) CallAppend(dst []byte, h Handle, method string, args []byte) 
 				var out []byte
 				var err error
 				if in.host != nil {
-					out, err = in.callHosted(nil, li, dst, method, args)
+					out, err = in.callHosted(context.Background(), li, dst, method, args)
 				} else if n := in.native; n != nil {
 					out, err = n.call(li, dst, method, args)
 				} else {
