@@ -157,9 +157,8 @@ func (c *Client) spawn(ctx context.Context) (*worker, Info, error) {
 	}
 	info, err := w.load(ctx)
 	if err != nil {
-		w.planned.Store(true)
 		w.kill(reasonShutdown, "killed: the module did not load")
-		<-w.deadCh
+		<-w.life.deadCh
 		return nil, Info{}, err
 	}
 	c.pid.Store(int64(info.Pid))
@@ -240,7 +239,7 @@ func (c *Client) SetState(ctx context.Context, state []byte) (Result, error) {
 // worker returns the worker to send a request to, starting one when the
 // last was lost (after the back-off; waiting for it within ctx).
 func (c *Client) worker(ctx context.Context) (*worker, error) {
-	if w := c.cur.Load(); w != nil && !w.doomed.Load() {
+	if w := c.cur.Load(); w != nil && w.life.load().admits() {
 		return w, nil
 	}
 	return c.restart(ctx)
@@ -254,7 +253,7 @@ func (c *Client) restart(ctx context.Context) (*worker, error) {
 			return nil, ErrClosed
 		}
 		cur := c.cur.Load()
-		if cur != nil && !cur.doomed.Load() {
+		if cur != nil && cur.life.load().admits() {
 			c.mu.Unlock()
 			return cur, nil
 		}
@@ -267,12 +266,12 @@ func (c *Client) restart(ctx context.Context) (*worker, error) {
 			}
 			continue
 		}
-		if cur != nil && !cur.dead.Load() {
+		if cur != nil && cur.life.load().phase != phaseDead {
 			// Killed or dying: wait until it is reaped, so that its end
 			// is counted before deciding on the back-off.
 			c.mu.Unlock()
 			select {
-			case <-cur.deadCh:
+			case <-cur.life.deadCh:
 			case <-ctx.Done():
 				return nil, &Failure{Kind: FailCanceled, Ctx: ctx.Err()}
 			}
@@ -352,10 +351,7 @@ func backoff(failures int) time.Duration {
 // and it returns 0.
 func (c *Client) Shutdown(timeout time.Duration) (int32, error) {
 	w := c.close()
-	if w == nil || w.doomed.Load() {
-		if w != nil {
-			<-w.deadCh
-		}
+	if w == nil {
 		return 0, nil
 	}
 	return w.shutdown(timeout)
@@ -365,9 +361,8 @@ func (c *Client) Shutdown(timeout time.Duration) (int32, error) {
 // The client is closed.
 func (c *Client) Kill() {
 	if w := c.close(); w != nil {
-		w.planned.Store(true)
 		w.kill(reasonShutdown, "killed: the module was unloaded while calls still ran")
-		<-w.deadCh
+		<-w.life.deadCh
 	}
 }
 
@@ -376,7 +371,6 @@ func (c *Client) Kill() {
 // once it is.
 func (c *Client) Abandon() {
 	if w := c.close(); w != nil {
-		w.planned.Store(true)
 		w.kill(reasonShutdown, "killed: the module was unloaded while calls still ran")
 	}
 }

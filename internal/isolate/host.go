@@ -23,24 +23,18 @@ const seqMask = 1<<29 - 1
 
 // worker is the host's side of one worker process.
 type worker struct {
-	c     *Client
-	g     geometry
-	mem   []byte
-	slots []hostSlot
-	sem   chan struct{} // one token per slot in use
-	bell  *hostBell
-	proc  *os.Process
-	life  *os.File // write end of the lifeline; closing it ends the worker
-	born  time.Time
+	c        *Client
+	g        geometry
+	mem      []byte
+	slots    []hostSlot
+	sem      chan struct{} // one token per slot in use
+	bell     *hostBell
+	proc     *os.Process
+	lifeline *os.File // write end of the lifeline; closing it ends the worker
+	born     time.Time
 
-	doomed     atomic.Bool // admits no new call: killed, dying or shut down
-	dead       atomic.Bool // reaped; exit is valid
-	deadCh     chan struct{}
-	exit       Exit
-	killWhy    atomic.Int32 // Reason+1 of a kill the host ordered
-	killDetail atomic.Pointer[string]
-	planned    atomic.Bool // Shutdown asked the worker to exit
-	refs       atomic.Int64
+	life life         // the lifecycle: see life.go for its order
+	refs atomic.Int64 // users of the mapping: the reaper and each request
 }
 
 // hostSlot is the host's view of one slot. Its owner (the goroutine that
@@ -106,7 +100,8 @@ func startWorker(c *Client) (*worker, error) {
 		extra = append(extra, children...)
 	}
 	h.put(mem)
-	w := &worker{c: c, g: g, mem: mem, bell: bell, deadCh: make(chan struct{}), sem: make(chan struct{}, g.slots)}
+	w := &worker{c: c, g: g, mem: mem, bell: bell, sem: make(chan struct{}, g.slots)}
+	w.life.init()
 	w.slots = make([]hostSlot, g.slots)
 	for i := range w.slots {
 		base := g.slotBase(i)
@@ -154,7 +149,7 @@ func startWorker(c *Client) (*worker, error) {
 		cleanup()
 		return nil, err
 	}
-	w.proc, w.life, w.born = cmd.Process, lifeW, time.Now()
+	w.proc, w.lifeline, w.born = cmd.Process, lifeW, time.Now()
 	w.refs.Store(1) // the reaper's
 	go w.reap()
 	return w, nil
@@ -182,6 +177,7 @@ func (w *worker) load(ctx context.Context) (Info, error) {
 	}
 	switch r.kind {
 	case respOK:
+		w.life.ready()
 		return Info{Pid: w.proc.Pid, Version2: r.flags&respV2 != 0, HasState: r.flags&respState != 0}, nil
 	case respLoadError:
 		class := int(r.code)
@@ -200,9 +196,7 @@ func (w *worker) loadErr(err error) error {
 		return &LoadFailure{Class: LoadStart, Exit: f.Exit, Err: err}
 	}
 	if errors.Is(err, errRetry) {
-		<-w.deadCh
-		ex := w.exit
-		return &LoadFailure{Class: LoadStart, Exit: &ex}
+		return &LoadFailure{Class: LoadStart, Exit: w.life.waitExit()}
 	}
 	return &LoadFailure{Class: LoadStart, Err: err}
 }
@@ -234,9 +228,15 @@ func (w *worker) deadline() time.Time {
 // same one, whose worker thread is still polling for its next request,
 // instead of rotating through slots whose threads have gone to sleep.
 func (w *worker) acquire(ctx context.Context) (*hostSlot, error) {
+	return w.acquireAs(ctx, false)
+}
+
+// acquireAs is acquire; stopping admits the request of the planned stop
+// (opShutdown) to a worker that admits nothing else any more.
+func (w *worker) acquireAs(ctx context.Context, stopping bool) (*hostSlot, error) {
 	for {
 		r := w.refs.Load()
-		if r <= 0 || w.doomed.Load() {
+		if s := w.life.load(); r <= 0 || !s.admits() && !(stopping && s.phase == phaseDying && !s.killed && !s.sealed) {
 			return nil, errRetry
 		}
 		if w.refs.CompareAndSwap(r, r+1) {
@@ -248,7 +248,7 @@ func (w *worker) acquire(ctx context.Context) (*hostSlot, error) {
 	default:
 		select {
 		case w.sem <- struct{}{}:
-		case <-w.deadCh:
+		case <-w.life.deadCh:
 			w.unref()
 			return nil, errRetry
 		case <-ctx.Done():
@@ -276,8 +276,8 @@ func (w *worker) release(sl *hostSlot) {
 func (w *worker) unref() {
 	if w.refs.Add(-1) == 0 {
 		w.bell.close()
-		_ = unmap(w.mem)   // nothing uses the mapping any more; nobody to tell
-		_ = w.life.Close() // the worker is gone
+		_ = unmap(w.mem)       // nothing uses the mapping any more; nobody to tell
+		_ = w.lifeline.Close() // the worker is gone
 	}
 }
 
@@ -352,13 +352,18 @@ func (w *worker) setState(ctx context.Context, state []byte) (Result, error) {
 // shutdown asks the worker to run memlink_shutdown and exit, and waits
 // for it to go, killing it when timeout passes first. It returns
 // memlink_shutdown's result.
+//
+// A worker already dying (killed, or lost) or dead is not asked anything:
+// shutdown waits for its end and returns 0.
 func (w *worker) shutdown(timeout time.Duration) (int32, error) {
+	if !w.life.planStop() {
+		<-w.life.deadCh
+		return 0, nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	w.planned.Store(true)
 	rc, err := int32(0), error(nil)
-	if sl, aerr := w.acquire(ctx); aerr == nil {
-		w.doomed.Store(true)
+	if sl, aerr := w.acquireAs(ctx, true); aerr == nil {
 		var r response
 		r, _, err = w.request(context.Background(), sl, opShutdown, 0, nil, 0, time.Now().Add(timeout), nil)
 		if err == nil {
@@ -366,26 +371,21 @@ func (w *worker) shutdown(timeout time.Duration) (int32, error) {
 		}
 		w.release(sl)
 	}
-	w.doomed.Store(true)
 	select {
-	case <-w.deadCh:
+	case <-w.life.deadCh:
 	case <-ctx.Done():
 		w.kill(reasonShutdown, "killed: it did not exit after memlink_shutdown")
-		<-w.deadCh
+		<-w.life.deadCh
 	}
 	return rc, err
 }
 
 // kill sends SIGKILL, once; the reaper records why. A worker the host was
 // stopping anyway (Shutdown, a failed load) ends with reasonShutdown, so
-// that its end is not counted as a loss.
+// that its end is not counted as a loss; reasonShutdown itself marks the
+// stop as planned.
 func (w *worker) kill(r Reason, detail string) {
-	if w.planned.Load() {
-		r = reasonShutdown
-	}
-	w.doomed.Store(true)
-	if w.killWhy.CompareAndSwap(0, int32(r)+1) {
-		w.killDetail.Store(&detail)
+	if w.life.orderKill(r, detail) {
 		_ = w.proc.Kill() // fails only when it has already exited, which is the aim
 	}
 }
@@ -394,13 +394,11 @@ func (w *worker) kill(r Reason, detail string) {
 // on the shared region, most likely) and returns the error for the call.
 func (w *worker) violation(what string) error {
 	w.kill(ReasonCrash, "killed after a protocol violation: "+what)
-	<-w.deadCh
-	ex := w.exit
-	return &Failure{Kind: FailLost, Exit: &ex, Killed: true}
+	return &Failure{Kind: FailLost, Exit: w.life.waitExit(), Killed: true}
 }
 
 // reap waits for the process to end, records how, and fails the requests
-// it had not answered.
+// it had not answered, in the order life.go describes.
 func (w *worker) reap() {
 	ps, err := w.proc.Wait()
 	ex := Exit{Pid: w.proc.Pid, Status: -1}
@@ -419,11 +417,11 @@ func (w *worker) reap() {
 		}
 	}
 	limit := uint64(max(w.c.cfg.MemoryLimit, 0))
-	switch why := w.killWhy.Load(); {
-	case why != 0:
-		ex.Reason = Reason(why - 1)
-		ex.Detail = *w.killDetail.Load()
-	case w.planned.Load() && ex.Status == exitOK:
+	s := w.life.seal()
+	switch {
+	case s.killed:
+		ex.Reason, ex.Detail = s.why, s.detail
+	case s.planned && ex.Status == exitOK:
 		ex.Reason = reasonShutdown
 	case MemoryLimitEnforced && limit > 0 && ex.MaxRSS >= limit/4*3:
 		ex.Reason = ReasonMemory
@@ -431,20 +429,19 @@ func (w *worker) reap() {
 	default:
 		ex.Reason = ReasonCrash
 	}
-	w.exit = ex
-	w.doomed.Store(true)
-	w.dead.Store(true)
+	// Counted before anyone can see the end.
+	w.c.workerEnded(w, ex)
+	w.life.bury(ex)
 	for i := range w.slots {
 		w.drop(&w.slots[i], 0, true)
 	}
-	close(w.deadCh)
-	w.c.workerEnded(w)
+	close(w.life.deadCh)
 	w.unref()
 }
 
-// workerEnded is the reaper's report.
-func (c *Client) workerEnded(w *worker) {
-	ex := w.exit
+// workerEnded is the reaper's report, made before the worker's death is
+// published.
+func (c *Client) workerEnded(w *worker, ex Exit) {
 	if ex.Reason == reasonShutdown {
 		return
 	}
@@ -565,9 +562,7 @@ func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, a
 		f, err := w.roundTrip(ctx, sl, deadline)
 		if errors.Is(err, errRetry) {
 			// The call itself ran; its answer is lost with the worker.
-			<-w.deadCh
-			ex := w.exit
-			err = &Failure{Kind: FailLost, Exit: &ex}
+			err = &Failure{Kind: FailLost, Exit: w.life.waitExit()}
 		}
 		if err != nil {
 			return r, out[:base], err
@@ -592,7 +587,7 @@ func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time
 	if v.u32(sWorkerAsleep).Load() != 0 {
 		w.bell.wakeWorker(sl.i, st)
 	}
-	if w.dead.Load() {
+	if w.life.load().phase == phaseDead {
 		// The reaper may have looked at this slot before the request
 		// was posted.
 		w.drop(sl, seq, false)
@@ -627,25 +622,27 @@ func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time
 	case stDroppedQueued, stDroppedBusy:
 		busy := final&stMask == stDroppedBusy
 		switch {
+		// A worker killed for this call is waited for, so that its end
+		// is counted before the call returns.
 		case timedOut:
 			w.kill(ReasonTimeout, "killed after timeout: a call ran longer than "+w.c.cfg.CallTimeout.String())
-			return response{}, &Failure{Kind: FailTimeout, Killed: true}
+			return response{}, &Failure{Kind: FailTimeout, Killed: true, Exit: w.life.waitExit()}
 		case sl.canceled.Load() == seq && ctx.Err() != nil:
 			err := ctx.Err()
+			f := &Failure{Kind: FailCanceled, Ctx: err, Killed: busy}
 			if busy {
 				if errors.Is(err, context.DeadlineExceeded) {
 					w.kill(ReasonTimeout, "killed after timeout: a call ran past its context's deadline")
 				} else {
 					w.kill(ReasonCanceled, "killed: a running call's context was cancelled")
 				}
+				f.Exit = w.life.waitExit()
 			}
-			return response{}, &Failure{Kind: FailCanceled, Ctx: err, Killed: busy}
+			return response{}, f
 		case !busy:
 			return response{}, errRetry
 		}
-		<-w.deadCh
-		ex := w.exit
-		return response{}, &Failure{Kind: FailLost, Exit: &ex}
+		return response{}, &Failure{Kind: FailLost, Exit: w.life.waitExit()}
 	}
 	return response{}, w.violation(fmt.Sprintf("state word %#x", final))
 }
