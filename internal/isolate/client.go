@@ -65,8 +65,12 @@ type Config struct {
 	// MaxOutput bounds what an ABI-2 module may ask for with code -4.
 	// Required.
 	MaxOutput int
-	// MemoryLimit, when positive, bounds the address space the module
-	// may add to the worker's own (Linux only; see MemoryLimitEnforced).
+	// MemoryLimit, when positive, bounds what the module may add to the
+	// worker's memory: its address space (RLIMIT_AS: private and shared
+	// mappings, touched or not) and its private writable memory
+	// (RLIMIT_DATA), each measured before the module is loaded, plus an
+	// allowance of a few thread stacks (Linux only; see limitMemory and
+	// MemoryLimitEnforced).
 	MemoryLimit int64
 	// CallTimeout, when positive, is how long a call may run before its
 	// worker is killed. A new worker's memlink_init gets CallTimeout plus

@@ -58,8 +58,17 @@ type response struct {
 	n, aux      uint64
 }
 
-func workerEnv() []string {
+// workerEnv is the worker's environment: the host's, marked. Under a
+// memory limit glibc's malloc is held to one arena (MALLOC_ARENA_MAX=1,
+// unless the host's environment says otherwise): each further arena, one
+// per thread that mallocs while another holds the first, reserves 64 MiB
+// of address space, which would come out of the module's budget under
+// RLIMIT_AS (see limitMemory).
+func workerEnv(cfg *Config) []string {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, EnvWorker+"=") })
+	if cfg.MemoryLimit > 0 && MemoryLimitEnforced && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "MALLOC_ARENA_MAX=") }) {
+		env = append(env, "MALLOC_ARENA_MAX=1")
+	}
 	return append(env, EnvWorker+"="+strings.Repeat("1", protoVersion))
 }
 
@@ -137,7 +146,7 @@ func startWorker(c *Client) (*worker, error) {
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{"memlink-worker " + cfg.Name},
-		Env:         workerEnv(),
+		Env:         workerEnv(cfg),
 		ExtraFiles:  extra,
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
