@@ -72,11 +72,15 @@ type Config struct {
 	// allowance of a few thread stacks (Linux only; see limitMemory and
 	// MemoryLimitEnforced).
 	MemoryLimit int64
-	// CallTimeout, when positive, is how long a call may run before its
-	// worker is killed. A new worker's memlink_init gets CallTimeout plus
-	// startAllowance (10s), since starting the process is not the
-	// module's time.
+	// CallTimeout, when positive, is how long a call (or a state
+	// transfer) may run before its worker is killed.
 	CallTimeout time.Duration
+	// InitTimeout, when positive, is how long memlink_init may run in a
+	// new worker before the worker is killed and the load fails with a
+	// LoadTimeout; it counts from when the worker takes the load
+	// request, and the process gets StartAllowance to come up on top of
+	// it. Zero means CallTimeout; negative means no bound.
+	InitTimeout time.Duration
 	// Restart starts a new worker after one is lost. Without it, the
 	// first loss fails every later call.
 	Restart bool

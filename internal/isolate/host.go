@@ -76,6 +76,10 @@ func workerEnv(cfg *Config) []string {
 // at its slot at least this often even if a wake-up were lost.
 const maxSleep = 250 * time.Millisecond
 
+// startPoll is how often a host goroutine looks whether a new worker has
+// taken its load request, from which memlink_init's time counts.
+const startPoll = 5 * time.Millisecond
+
 // regionBytes is the size of the shared region of a worker for cfg.
 func regionBytes(cfg *Config) int {
 	return newGeometry(cfg.Slots, cfg.ArgCap, cfg.OutputCap, os.Getpagesize()).size()
@@ -182,7 +186,7 @@ func (w *worker) load(ctx context.Context) (Info, error) {
 		return Info{}, w.loadErr(err)
 	}
 	defer w.release(sl)
-	r, msg, err := w.request(ctx, sl, opInit, 0, args, 0, w.initDeadline(), nil)
+	r, msg, err := w.request(ctx, sl, opInit, 0, args, 0, w.initBudget(), nil)
 	if err != nil {
 		return Info{}, w.loadErr(err)
 	}
@@ -203,6 +207,9 @@ func (w *worker) load(ctx context.Context) (Info, error) {
 
 func (w *worker) loadErr(err error) error {
 	var f *Failure
+	if errors.As(err, &f) && f.Kind == FailTimeout {
+		return &LoadFailure{Class: LoadTimeout, Err: err}
+	}
 	if errors.As(err, &f) && f.Exit != nil {
 		return &LoadFailure{Class: LoadStart, Exit: f.Exit, Err: err}
 	}
@@ -212,26 +219,46 @@ func (w *worker) loadErr(err error) error {
 	return &LoadFailure{Class: LoadStart, Err: err}
 }
 
-// startAllowance is how long, on top of CallTimeout, a new worker may take
-// to start before its memlink_init counts as timed out: starting a process
-// (more so a race-instrumented one on a loaded machine) is not the
-// module's time.
-const startAllowance = 10 * time.Second
+// StartAllowance is how long a new worker process may take to come up and
+// take its load request when memlink_init is bounded (Config.InitTimeout):
+// starting a process (more so a race-instrumented one on a loaded
+// machine) is not the module's time, and is not counted in InitTimeout.
+const StartAllowance = 10 * time.Second
 
-// initDeadline bounds the load request of a new worker: CallTimeout for
-// memlink_init plus startAllowance for the process to come up.
-func (w *worker) initDeadline() time.Time {
-	if d := w.c.cfg.CallTimeout; d > 0 {
-		return time.Now().Add(d + startAllowance)
-	}
-	return time.Time{}
+// budget bounds one request.
+type budget struct {
+	// run bounds the operation; zero means no bound. It counts from the
+	// moment the request is posted, or with start from the moment the
+	// worker takes it.
+	run time.Duration
+	// start, when positive, bounds how long the worker may take to take
+	// the request (a new worker's load request).
+	start time.Duration
+	// what names the operation in messages: "a call", "memlink_init".
+	what string
 }
 
-func (w *worker) deadline() time.Time {
-	if d := w.c.cfg.CallTimeout; d > 0 {
-		return time.Now().Add(d)
+// initBudget bounds the load request of a new worker: InitTimeout
+// (default CallTimeout) for memlink_init, from when the worker begins it,
+// and StartAllowance for the process to come up.
+func (w *worker) initBudget() budget {
+	d := w.c.cfg.InitTimeout
+	switch {
+	case d == 0:
+		d = max(w.c.cfg.CallTimeout, 0)
+	case d < 0:
+		d = 0
 	}
-	return time.Time{}
+	b := budget{run: d, what: "memlink_init"}
+	if d > 0 {
+		b.start = StartAllowance
+	}
+	return b
+}
+
+// callBudget bounds a request by CallTimeout.
+func (w *worker) callBudget(what string) budget {
+	return budget{run: max(w.c.cfg.CallTimeout, 0), what: what}
 }
 
 // acquire takes a free slot and a reference on the mapping. It takes the
@@ -299,7 +326,7 @@ func (w *worker) call(ctx context.Context, dst []byte, id uint32, args []byte) (
 		return dst, Result{}, err
 	}
 	defer w.release(sl)
-	r, out, err := w.request(ctx, sl, opCall, id, args, 0, w.deadline(), dst)
+	r, out, err := w.request(ctx, sl, opCall, id, args, 0, w.callBudget("a call"), dst)
 	if err != nil {
 		return dst, Result{}, err
 	}
@@ -325,7 +352,7 @@ func (w *worker) getState(ctx context.Context, limit uint64) ([]byte, Result, er
 		return nil, Result{}, err
 	}
 	defer w.release(sl)
-	r, out, err := w.request(ctx, sl, opGetState, 0, nil, limit, w.deadline(), nil)
+	r, out, err := w.request(ctx, sl, opGetState, 0, nil, limit, w.callBudget("memlink_serialize_state"), nil)
 	if err != nil {
 		return nil, Result{}, err
 	}
@@ -347,7 +374,7 @@ func (w *worker) setState(ctx context.Context, state []byte) (Result, error) {
 		return Result{}, err
 	}
 	defer w.release(sl)
-	r, _, err := w.request(ctx, sl, opSetState, 0, state, 0, w.deadline(), nil)
+	r, _, err := w.request(ctx, sl, opSetState, 0, state, 0, w.callBudget("memlink_deserialize_state"), nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -376,7 +403,7 @@ func (w *worker) shutdown(timeout time.Duration) (int32, error) {
 	rc, err := int32(0), error(nil)
 	if sl, aerr := w.acquireAs(ctx, true); aerr == nil {
 		var r response
-		r, _, err = w.request(context.Background(), sl, opShutdown, 0, nil, 0, time.Now().Add(timeout), nil)
+		r, _, err = w.request(context.Background(), sl, opShutdown, 0, nil, 0, budget{run: timeout, what: "memlink_shutdown"}, nil)
 		if err == nil {
 			rc = r.code
 		}
@@ -524,9 +551,10 @@ func (w *worker) drop(sl *hostSlot, seq uint32, anySeq bool) bool {
 // request runs one operation on sl: it stages args that do not fit the
 // args area (opPut rounds), posts the operation, waits for the answer and
 // collects its payload (from the output area, or with opFetch rounds). The
-// payload is appended to dst.
-func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, args []byte, total uint64, deadline time.Time, dst []byte) (response, []byte, error) {
+// payload is appended to dst. b bounds the whole of it.
+func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, args []byte, total uint64, b budget, dst []byte) (response, []byte, error) {
 	v := sl.v
+	t := newTimer(b)
 	var flags uint32
 	if len(args) > w.g.argCap {
 		for off := 0; off < len(args); off += w.g.argCap {
@@ -535,7 +563,7 @@ func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, a
 			v.u64(sReqLen).Store(uint64(n))
 			v.u64(sReqOffset).Store(uint64(off))
 			v.u64(sReqTotal).Store(uint64(len(args)))
-			r, err := w.roundTrip(ctx, sl, deadline)
+			r, err := w.roundTrip(ctx, sl, &t)
 			if err != nil {
 				return r, dst, err
 			}
@@ -552,7 +580,7 @@ func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, a
 	v.u64(sReqLen).Store(uint64(len(args)))
 	v.u32(sReqFlags).Store(flags)
 	v.u64(sReqTotal).Store(total)
-	r, err := w.roundTrip(ctx, sl, deadline)
+	r, err := w.roundTrip(ctx, sl, &t)
 	if err != nil {
 		return r, dst, err
 	}
@@ -576,7 +604,7 @@ func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, a
 		v.u32(sReqOp).Store(opFetch)
 		v.u64(sReqOffset).Store(got)
 		v.u32(sReqFlags).Store(0)
-		f, err := w.roundTrip(ctx, sl, deadline)
+		f, err := w.roundTrip(ctx, sl, &t)
 		if errors.Is(err, errRetry) {
 			// The call itself ran; its answer is lost with the worker.
 			err = &Failure{Kind: FailLost, Exit: w.life.waitExit()}
@@ -593,9 +621,47 @@ func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, a
 	return r, out, nil
 }
 
+// timer is a budget being spent by one request.
+type timer struct {
+	b        budget
+	deadline time.Time // zero: none
+	started  bool      // the worker has taken the request (with b.start)
+}
+
+func newTimer(b budget) timer {
+	t := timer{b: b, started: b.start <= 0}
+	switch {
+	case b.start > 0:
+		t.deadline = time.Now().Add(b.start)
+	case b.run > 0:
+		t.deadline = time.Now().Add(b.run)
+	}
+	return t
+}
+
+// taken starts the run budget once the worker has taken the request.
+func (t *timer) taken() {
+	if t.started {
+		return
+	}
+	t.started = true
+	t.deadline = time.Time{}
+	if t.b.run > 0 {
+		t.deadline = time.Now().Add(t.b.run)
+	}
+}
+
+// expired says what passed, for a Failure and the kill's detail.
+func (t *timer) expired() (what string, limit time.Duration) {
+	if !t.started {
+		return "the worker's start", t.b.start
+	}
+	return t.b.what, t.b.run
+}
+
 // roundTrip posts the request already written to sl and waits for the
 // answer, the deadline, the context or the worker's end.
-func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time) (response, error) {
+func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, t *timer) (response, error) {
 	v := sl.v
 	st := v.state()
 	sl.seq = (sl.seq + 1) & seqMask
@@ -616,7 +682,7 @@ func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time
 			w.drop(sl, seq, false)
 		})
 	}
-	final, timedOut := w.await(sl, seq, deadline)
+	final, timedOut := w.await(sl, seq, t)
 	if stop != nil {
 		stop()
 	}
@@ -642,8 +708,9 @@ func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time
 		// A worker killed for this call is waited for, so that its end
 		// is counted before the call returns.
 		case timedOut:
-			w.kill(ReasonTimeout, "killed after timeout: a call ran longer than "+w.c.cfg.CallTimeout.String())
-			return response{}, &Failure{Kind: FailTimeout, Killed: true, Exit: w.life.waitExit()}
+			what, limit := t.expired()
+			w.kill(ReasonTimeout, "killed after timeout: "+what+" ran longer than "+limit.String())
+			return response{}, &Failure{Kind: FailTimeout, Killed: true, Exit: w.life.waitExit(), Op: what, Limit: limit}
 		case sl.canceled.Load() == seq && ctx.Err() != nil:
 			err := ctx.Err()
 			f := &Failure{Kind: FailCanceled, Ctx: err, Killed: busy}
@@ -666,8 +733,10 @@ func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time
 
 // await waits until request seq on sl is answered or dropped, spinning
 // first when the worker's recent calls were short, then sleeping on the
-// doorbell. At the deadline it drops the request itself.
-func (w *worker) await(sl *hostSlot, seq uint32, deadline time.Time) (final uint32, timedOut bool) {
+// doorbell. At the deadline it drops the request itself. While a timer
+// with a start budget waits for the worker to take the request, it looks
+// every startPoll, since taking a request rings no doorbell.
+func (w *worker) await(sl *hostSlot, seq uint32, t *timer) (final uint32, timedOut bool) {
 	st := sl.v.state()
 	asleep := sl.v.u32(sParentAsleep)
 	spun := false
@@ -675,6 +744,9 @@ func (w *worker) await(sl *hostSlot, seq uint32, deadline time.Time) (final uint
 		cur := st.Load()
 		if cur != seq<<3|stReq && cur != seq<<3|stBusy {
 			return cur, timedOut
+		}
+		if cur == seq<<3|stBusy {
+			t.taken()
 		}
 		if !spun {
 			spun = true
@@ -685,8 +757,11 @@ func (w *worker) await(sl *hostSlot, seq uint32, deadline time.Time) (final uint
 			}
 		}
 		timeout := maxSleep
-		if !deadline.IsZero() {
-			timeout = min(time.Until(deadline), maxSleep)
+		if !t.started {
+			timeout = startPoll
+		}
+		if deadline := t.deadline; !deadline.IsZero() {
+			timeout = min(time.Until(deadline), timeout)
 			if timeout <= 0 {
 				if w.drop(sl, seq, false) {
 					timedOut = true

@@ -3,8 +3,9 @@
  * for testing out-of-process isolation (POSIX only; on Windows every
  * method returns MEMLINK_ERR_UNKNOWN_METHOD).
  *
- * memlink_init: a configuration "initsleep=MS" makes it sleep MS
- * milliseconds first (an init that outlives its timeout).
+ * Configuration: "initsleep=MS" makes memlink_init sleep MS milliseconds
+ * (an init that outlives its timeout), "shutdownsleep=MS" does the same
+ * for memlink_shutdown.
  *
  * Methods (each writes a decimal number, NUL-terminated):
  *   "fork"    fork a child that sleeps forever; writes the child's pid
@@ -121,17 +122,26 @@ static long parse(const unsigned char *s, unsigned long n, long def) {
     return v;
 }
 
+static long shutdown_ms;
+
+/* option returns the value of "key=MS" when config is that, 0 when it is
+ * not, and -1 when the number is malformed. */
+static long option(const unsigned char *config, unsigned long config_len, const char *key) {
+    size_t klen = strlen(key);
+    if (config == NULL || config_len <= klen || memcmp(config, key, klen) != 0) {
+        return 0;
+    }
+    return parse(config + klen, config_len - klen, 0);
+}
+
 MEMLINK_EXPORT int memlink_init(const unsigned char *config,
                                 unsigned long config_len) {
-    static const char prefix[] = "initsleep=";
-    const unsigned long plen = sizeof prefix - 1;
-    if (config != NULL && config_len > plen && memcmp(config, prefix, plen) == 0) {
-        long ms = parse(config + plen, config_len - plen, 0);
-        if (ms < 0) {
-            return MEMLINK_ERR_INVALID_ARGS;
-        }
-        sleep_ms((uint64_t)ms);
+    long init_ms = option(config, config_len, "initsleep=");
+    shutdown_ms = option(config, config_len, "shutdownsleep=");
+    if (init_ms < 0 || shutdown_ms < 0) {
+        return MEMLINK_ERR_INVALID_ARGS;
     }
+    sleep_ms((uint64_t)init_ms);
     return MEMLINK_OK;
 }
 
@@ -180,4 +190,7 @@ MEMLINK_EXPORT int memlink_call(unsigned int method_id,
     return MEMLINK_OK;
 }
 
-MEMLINK_EXPORT int memlink_shutdown(void) { return MEMLINK_OK; }
+MEMLINK_EXPORT int memlink_shutdown(void) {
+    sleep_ms((uint64_t)shutdown_ms);
+    return MEMLINK_OK;
+}
