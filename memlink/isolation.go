@@ -50,9 +50,17 @@ const (
 type Isolation struct {
 	// CallTimeout, when positive, bounds how long one call may run: a
 	// call running longer kills the worker and fails with ErrCallTimeout.
-	// It also bounds memlink_init (plus 10s for a new worker process to
-	// start), state transfers and memlink_shutdown.
+	// It also bounds state transfers, and memlink_init unless InitTimeout
+	// is set. memlink_shutdown is bounded by the drain timeout
+	// (WithDrainTimeout).
 	CallTimeout time.Duration
+	// InitTimeout, when positive, bounds memlink_init in each new worker
+	// (at Load, Reload and every restart), counted from when the worker
+	// begins it; the worker process gets 10s on top to start. An init
+	// running longer kills the worker, and the load (or the call that
+	// waited for the restart) fails with ErrCallTimeout. Zero means
+	// CallTimeout; negative means no bound.
+	InitTimeout time.Duration
 	// MemoryLimit, when positive, bounds the memory the module may take
 	// in its worker, in bytes (Linux only; ignored elsewhere). It is set
 	// with RLIMIT_DATA before the module is loaded, on top of what the
@@ -230,13 +238,14 @@ type isoInstance struct {
 func openIsolated(o *options, path, name string, config []byte, gen uint64, iso Isolation, copied *privateFile) (*instance, error) {
 	cfg := isolate.Config{
 		Path:        path,
-		Name:        filepath.Base(path),
+		Name:        filepath.Base(name),
 		Init:        config,
 		Slots:       iso.Slots,
 		OutputCap:   o.outputCap,
 		MaxOutput:   o.maxOutput,
 		MemoryLimit: iso.MemoryLimit,
 		CallTimeout: iso.CallTimeout,
+		InitTimeout: iso.InitTimeout,
 		Restart:     iso.Restart == RestartOnCrash,
 	}
 	if copied != nil && copied.memfd != nil {
@@ -287,6 +296,11 @@ func isolatedLoadErr(path, name string, err error) error {
 		return &remoteError{msg: msg, is: ErrABIVersion}
 	case isolate.LoadInit:
 		return fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, name, lf.Code, abi.CodeText(lf.Code))
+	case isolate.LoadTimeout:
+		var f *isolate.Failure
+		if errors.As(lf.Err, &f) {
+			return fmt.Errorf("%w: %s: %s ran longer than %v; its worker was killed", ErrCallTimeout, name, f.Op, f.Limit)
+		}
 	}
 	if lf.Exit != nil {
 		return crashError(filepath.Base(name), "", lf.Exit, "while loading the module")
@@ -366,7 +380,7 @@ func (in *instance) isolatedErr(method string, err error) error {
 	switch f.Kind {
 	case isolate.FailTimeout:
 		return fmt.Errorf("memlink: %s: method %q ran longer than %v; its worker was killed: %w",
-			in.file, method, in.iso.cfg.CallTimeout, ErrCallTimeout)
+			in.file, method, f.Limit, ErrCallTimeout)
 	case isolate.FailCanceled:
 		if f.Killed {
 			return fmt.Errorf("memlink: %s: method %q: %w; its worker was killed", in.file, method, f.Ctx)
@@ -469,9 +483,9 @@ func (in *instance) abandon() {
 func (in *instance) shutdownIsolated() error {
 	rc, err := in.iso.c.Shutdown(in.iso.drain)
 	if err != nil {
-		err = fmt.Errorf("memlink: %s: memlink_shutdown: %w", in.path, in.isolatedErr("memlink_shutdown", err))
+		err = fmt.Errorf("memlink: %s: memlink_shutdown: %w", in.source(), in.isolatedErr("memlink_shutdown", err))
 	} else if rc != 0 {
-		err = fmt.Errorf("memlink: %s: memlink_shutdown returned %d (%s)", in.path, rc, abi.CodeText(rc))
+		err = fmt.Errorf("memlink: %s: memlink_shutdown returned %d (%s)", in.source(), rc, abi.CodeText(rc))
 	}
 	if in.private != nil {
 		err = errors.Join(err, in.private.remove())
