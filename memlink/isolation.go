@@ -57,18 +57,19 @@ type Isolation struct {
 	// InitTimeout, when positive, bounds memlink_init in each new worker
 	// (at Load, Reload and every restart), counted from when the worker
 	// begins it; the worker process gets 10s on top to start. An init
-	// running longer kills the worker, and the load (or the call that
-	// waited for the restart) fails with ErrCallTimeout. Zero means
-	// CallTimeout; negative means no bound.
+	// running longer kills the worker: Load and Reload fail with
+	// ErrCallTimeout, a call waiting for a restart with ErrModuleCrashed
+	// saying so. Zero means CallTimeout; negative means no bound.
 	InitTimeout time.Duration
 	// MemoryLimit, when positive, bounds the memory the module may take
-	// in its worker, in bytes (Linux only; ignored elsewhere). It is set
-	// with RLIMIT_DATA before the module is loaded, on top of what the
-	// worker itself uses (about 6 MiB resident) plus an allowance of one
-	// thread stack (8 MiB of address space) per slot and a few more, so
-	// a module reaches at least MemoryLimit and at most that allowance
-	// more. Allocations beyond it fail, which usually ends the worker;
-	// such an end is reported with reason "memory".
+	// in its worker, in bytes (Linux only; ignored elsewhere): the address
+	// space it adds, shared mappings included (RLIMIT_AS), and its
+	// private writable memory (RLIMIT_DATA), each set before the module
+	// is loaded to what the worker itself holds plus MemoryLimit plus an
+	// allowance of four thread stacks, so a module reaches at least
+	// MemoryLimit and at most that allowance more (docs/security.md says
+	// what is bounded). Allocations beyond it fail, which usually ends
+	// the worker; such an end is reported with reason "memory".
 	MemoryLimit int64
 	// Restart says what follows the loss of a worker. Default
 	// RestartOnCrash.
