@@ -210,6 +210,9 @@ func (w *worker) loadErr(err error) error {
 	if errors.As(err, &f) && f.Kind == FailTimeout {
 		return &LoadFailure{Class: LoadTimeout, Err: err}
 	}
+	if errors.As(err, &f) && f.Kind == FailCanceled {
+		return &LoadFailure{Class: LoadStart, Err: err} // matches the context's error
+	}
 	if errors.As(err, &f) && f.Exit != nil {
 		return &LoadFailure{Class: LoadStart, Exit: f.Exit, Err: err}
 	}
