@@ -277,7 +277,8 @@ func (w *worker) acquire(ctx context.Context) (*hostSlot, error) {
 func (w *worker) acquireAs(ctx context.Context, stopping bool) (*hostSlot, error) {
 	for {
 		r := w.refs.Load()
-		if s := w.life.load(); r <= 0 || !s.admits() && !(stopping && s.phase == phaseDying && !s.killed && !s.sealed) {
+		s := w.life.load()
+		if admitted := s.admits() || stopping && s.stopping(); r <= 0 || !admitted {
 			return nil, errRetry
 		}
 		if w.refs.CompareAndSwap(r, r+1) {

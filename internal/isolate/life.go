@@ -88,6 +88,12 @@ func (l *life) update(f func(s *lifeState) bool) (old lifeState, changed bool) {
 // admits reports whether the worker takes new calls.
 func (s *lifeState) admits() bool { return s.phase < phaseDying }
 
+// stopping reports a planned stop in progress, which still admits its own
+// request (opShutdown): dying, not killed, not ended.
+func (s *lifeState) stopping() bool {
+	return s.phase == phaseDying && s.planned && !s.killed && !s.sealed
+}
+
 // ready moves a loaded worker from phaseStarting to phaseReady.
 func (l *life) ready() {
 	l.update(func(s *lifeState) bool {
