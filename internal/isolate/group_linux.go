@@ -9,14 +9,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// waitExited waits until process pid has ended, without reaping it: the
-// zombie keeps its pid, and so its process group's id, reserved, so that
-// the reaper can signal the group without hitting a process that reused
-// the number.
-func waitExited(pid int) {
+// waitGroup waits for the worker p to end, kills its process group (what
+// the module forked and left there) and reaps it. The group is killed
+// after the worker has ended but before it is reaped (waitid with
+// WNOWAIT): the zombie keeps its pid, and so the group's id, reserved, so
+// that the signal cannot reach a process that reused the number.
+func waitGroup(p *os.Process) (*os.ProcessState, error) {
 	var info unix.Siginfo
-	for unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
+	for unix.Waitid(unix.P_PID, p.Pid, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
 	}
+	_ = unix.Kill(-p.Pid, unix.SIGKILL) // fails when nothing is left in the group
+	return p.Wait()
 }
 
 // becomeSubreaper makes the worker the parent of every orphaned process

@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // seqMask bounds the sequence number kept in the high bits of a state word.
@@ -443,12 +441,9 @@ func (w *worker) violation(what string) error {
 // it had not answered, in the order life.go describes.
 func (w *worker) reap() {
 	// The worker leads a process group of its own, which the processes
-	// its module forks inherit. Once it has ended (and while its zombie
-	// keeps the group's id reserved) the group is killed, whatever ended
-	// the worker: a module's processes never outlive the module.
-	waitExited(w.proc.Pid)
-	_ = unix.Kill(-w.proc.Pid, unix.SIGKILL) // fails when nothing is left in the group
-	ps, err := w.proc.Wait()
+	// its module forks inherit; the group is killed once the worker has
+	// ended, whatever ended it: a module's processes do not outlive it.
+	ps, err := waitGroup(w.proc)
 	ex := Exit{Pid: w.proc.Pid, Status: -1}
 	if err != nil {
 		ex.Detail = "wait: " + err.Error()
