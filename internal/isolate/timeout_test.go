@@ -30,7 +30,7 @@ func TestInitTimeout(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			begin := time.Now()
-			_, err := Start(Config{Path: path, Name: "escapee", Init: []byte("initsleep=20000"), OutputCap: 4096, MaxOutput: 1 << 20, CallTimeout: c.call, InitTimeout: c.init})
+			_, err := Start(Config{Path: path, Name: "escapee", Init: []byte("initsleep=60000"), OutputCap: 4096, MaxOutput: 1 << 20, CallTimeout: c.call, InitTimeout: c.init})
 			skipWithoutExec(t, err)
 			took := time.Since(begin)
 			var lf *LoadFailure
@@ -40,7 +40,7 @@ func TestInitTimeout(t *testing.T) {
 			if want := "memlink_init ran longer than " + c.limit; !strings.Contains(err.Error(), want) {
 				t.Fatalf("Start: %q, want %q", err, want)
 			}
-			if took > StartAllowance {
+			if took > 2*StartAllowance {
 				t.Fatalf("the timeout took %v", took)
 			}
 		})
