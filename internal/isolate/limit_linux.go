@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -86,7 +85,7 @@ func startThreads(n int) {
 // bounds) and private writable memory (VmData, which RLIMIT_DATA bounds)
 // from /proc/self/status.
 func vmSizes() (size, data uint64, err error) {
-	b, err := os.ReadFile("/proc/self/status")
+	b, err := readStatus()
 	if err != nil {
 		return 0, 0, err
 	}
