@@ -71,6 +71,9 @@ func progOffset(t *testing.T, b []byte, typ elf.ProgType, nth int) int {
 // TestELFMutations in package memlink), and checks that CheckImage refuses
 // it with a *MalformedError saying what is wrong.
 func TestCheckImageRefusesMalformedELF(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the edits are placed for the amd64 build of the module (its relocation types and layout); TestValidateOtherMachines covers the others")
+	}
 	good := elfModule(t)
 	if _, err := CheckImage("echo.so", good, nil, int64(len(good))); err != nil {
 		t.Fatalf("the module itself: %v", err)

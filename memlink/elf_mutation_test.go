@@ -176,11 +176,12 @@ func mutationFields(t *testing.T, b []byte) map[string][]field {
 	for _, x := range ehdr {
 		add("ELF header", x.name, x.off, x.width)
 	}
-	phoff, phent := int(f.FileHeader.Entry), 0 // placeholders, read below
+	bo := f.ByteOrder
+	var phoff, phent int
 	if is64 {
-		phoff, phent = int(binary.LittleEndian.Uint64(b[32:])), 56
+		phoff, phent = int(bo.Uint64(b[32:])), 56
 	} else {
-		phoff, phent = int(binary.LittleEndian.Uint32(b[28:])), 32
+		phoff, phent = int(bo.Uint32(b[28:])), 32
 	}
 	for i := range f.Progs {
 		for _, x := range phdr {
@@ -189,9 +190,9 @@ func mutationFields(t *testing.T, b []byte) map[string][]field {
 	}
 	var shoff, shent int
 	if is64 {
-		shoff, shent = int(binary.LittleEndian.Uint64(b[40:])), 64
+		shoff, shent = int(bo.Uint64(b[40:])), 64
 	} else {
-		shoff, shent = int(binary.LittleEndian.Uint32(b[32:])), 40
+		shoff, shent = int(bo.Uint32(b[32:])), 40
 	}
 	for i := range f.Sections {
 		for _, x := range shdr {
