@@ -3,6 +3,7 @@ package memlink
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,8 +113,13 @@ func (e *CallError) Unwrap() error {
 }
 
 // LoadError is the error of a failed Load (or of the new version in a
-// failed Reload). Err wraps one of the sentinels: ErrNotFound,
-// ErrInvalidModule, ErrMissingSymbol, ErrABIVersion, ErrInitFailed.
+// failed Reload, which wraps it). Err wraps one of the sentinels:
+// ErrNotFound, ErrInvalidModule, ErrMissingSymbol, ErrABIVersion,
+// ErrInitFailed, ErrDigestMismatch (a *DigestError), ErrInsecureModule,
+// ErrModuleCrashed (an isolated module's worker died while loading it, a
+// *CrashError), ErrCallTimeout (an isolated memlink_init ran too long),
+// ErrClosed (the runtime was closed), or errors.ErrUnsupported (isolation
+// or module loading is not available on this platform).
 type LoadError struct {
 	// Ref is the reference as the caller gave it.
 	Ref string
@@ -121,13 +127,34 @@ type LoadError struct {
 	Path string
 	// Err is the cause.
 	Err error
+
+	nested bool // wrapped by a message that already says "memlink:"
 }
 
+// Error names the reference and the file once: whichever of them the
+// cause already names is left out.
 func (e *LoadError) Error() string {
-	if e.Path != "" && e.Path != e.Ref {
-		return fmt.Sprintf("memlink: load %s (%s): %v", e.Ref, e.Path, e.Err)
+	var b strings.Builder
+	if !e.nested {
+		b.WriteString("memlink: ")
 	}
-	return fmt.Sprintf("memlink: load %s: %v", e.Ref, e.Err)
+	b.WriteString("load")
+	cause := ""
+	if e.Err != nil {
+		cause = e.Err.Error()
+	}
+	if e.Ref != "" && !strings.Contains(cause, e.Ref) {
+		b.WriteString(" ")
+		b.WriteString(e.Ref)
+	}
+	if e.Path != "" && e.Path != e.Ref && !strings.Contains(cause, e.Path) {
+		b.WriteString(" (")
+		b.WriteString(e.Path)
+		b.WriteString(")")
+	}
+	b.WriteString(": ")
+	b.WriteString(cause)
+	return b.String()
 }
 
 // Unwrap returns the cause.
@@ -196,9 +223,11 @@ type CrashError struct {
 	Detail string
 }
 
+// Error describes the crash. It does not say "memlink:": the error a
+// call returns wraps it in one that does.
 func (e *CrashError) Error() string {
 	var b strings.Builder
-	b.WriteString("memlink: module ")
+	b.WriteString("module ")
 	b.WriteString(e.Module)
 	b.WriteString(" crashed: ")
 	if e.Signal != "" {
@@ -243,7 +272,19 @@ func (e *DirError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "memlink: %d module(s) in %s failed to load", len(names), e.Dir)
 	for _, n := range names {
-		fmt.Fprintf(&b, "\n\t%s: %v", n, e.Files[n])
+		// Each line names its file once: a load error's own prefix and
+		// path give way to the file name.
+		err := e.Files[n]
+		var le *LoadError
+		msg := err.Error()
+		if errors.As(err, &le) && le.Err != nil {
+			msg = le.Err.Error()
+			if le.Path != "" {
+				msg = strings.ReplaceAll(msg, le.Path, n)
+			}
+		}
+		msg = strings.ReplaceAll(msg, filepath.Join(e.Dir, n), n)
+		fmt.Fprintf(&b, "\n\t%s: %s", n, strings.TrimPrefix(msg, n+": "))
 	}
 	return b.String()
 }

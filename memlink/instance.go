@@ -79,7 +79,7 @@ func (b *moduleBase) corruptErr(method, what string) error {
 // quarantined counts and returns the error of a call on a corrupted module.
 func (b *moduleBase) quarantined(method string) error {
 	b.shared.errs[errKindCorrupted].Add(1)
-	return b.corruptErr(method, "an earlier call")
+	return fmt.Errorf("memlink: %w: %s: method %q: an earlier call corrupted the module; reload or unload it", ErrModuleCorrupted, b.file, method)
 }
 
 func newInstance(gate *gate.Gate, path string, gen uint64, m module) *instance {

@@ -183,7 +183,7 @@ func isolatedLoadErr(path, name string, err error) error {
 	if lf.Exit != nil {
 		return crashError(filepath.Base(name), "", lf.Exit, "while loading the module")
 	}
-	return fmt.Errorf("memlink: isolation worker for %s: %w", name, lf.Err)
+	return fmt.Errorf("isolation worker: %w", lf.Err)
 }
 
 func crashError(file, method string, ex *isolate.Exit, detail string) *CrashError {
@@ -212,7 +212,7 @@ func (m *isolatedModule) call(ctx context.Context, dst []byte, method string, ar
 		m.shared.observe(time.Since(start), true, callBucketNanos)
 	}
 	if err != nil {
-		return dst, m.isolatedErr(method, err)
+		return dst, fmt.Errorf("memlink: %w", m.isolatedErr(method, err))
 	}
 	switch res.Kind {
 	case isolate.ResultOK:
@@ -225,11 +225,11 @@ func (m *isolatedModule) call(ctx context.Context, dst []byte, method string, ar
 		m.shared.errs[kind].Add(1)
 		return dst, &CallError{Module: m.file, Method: method, Code: res.Code, Message: res.Message}
 	case isolate.ResultOverrun:
-		return dst, m.corrupt(method, fmt.Sprintf("wrote past its %d-byte output buffer", res.Cap))
+		return dst, m.callCorrupt(method, fmt.Sprintf("wrote past its %d-byte output buffer", res.Cap))
 	case isolate.ResultLiar:
-		return dst, m.corrupt(method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", res.N, res.Cap))
+		return dst, m.callCorrupt(method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", res.N, res.Cap))
 	}
-	return dst, fmt.Errorf("%w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
+	return dst, fmt.Errorf("memlink: %w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
 		ErrOutputTooLarge, m.file, method, res.N, res.Cap)
 }
 
@@ -237,6 +237,11 @@ func (m *isolatedModule) corrupt(method, what string) error {
 	m.corrupted.Store(true)
 	m.shared.errs[errKindCorrupted].Add(1)
 	return m.corruptErr(method, what)
+}
+
+// callCorrupt is corrupt for the call path, whose error is the outermost.
+func (m *isolatedModule) callCorrupt(method, what string) error {
+	return fmt.Errorf("memlink: %w", m.corrupt(method, what))
 }
 
 // isolatedErr turns an isolate failure into this package's errors.

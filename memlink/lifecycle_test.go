@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -180,4 +181,20 @@ func workerTitles(t *testing.T) []string {
 		}
 	}
 	return titles
+}
+
+// TestModuleRuntimeCoversRuntime keeps ModuleRuntime the whole interface a
+// service needs: every exported method of *Runtime but ReloadFile.
+func TestModuleRuntimeCoversRuntime(t *testing.T) {
+	iface := reflect.TypeFor[memlink.ModuleRuntime]()
+	rt := reflect.TypeFor[*memlink.Runtime]()
+	for i := range rt.NumMethod() {
+		name := rt.Method(i).Name
+		if name == "ReloadFile" {
+			continue
+		}
+		if _, ok := iface.MethodByName(name); !ok {
+			t.Errorf("ModuleRuntime lacks (*Runtime).%s", name)
+		}
+	}
 }

@@ -367,7 +367,7 @@ func (n *nativeModule) finishV2(l *lane, dst []byte, method string, id uint32, a
 func (n *nativeModule) callV2Large(l *lane, dst []byte, method string, id uint32, args []byte, need uintptr) ([]byte, error) {
 	if need > uintptr(n.maxOutput) {
 		// The host refuses here, not the module: no module error is counted.
-		return dst, fmt.Errorf("%w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
+		return dst, fmt.Errorf("memlink: %w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
 			ErrOutputTooLarge, n.file, method, need, n.maxOutput)
 	}
 	base := len(dst)
@@ -409,5 +409,5 @@ func (n *nativeModule) codeErr(l *lane, method string, rc int32, msg string) err
 func (n *nativeModule) corrupt(l *lane, method, what string) error {
 	n.corrupted.Store(true)
 	bump(&l.c.errs[errKindCorrupted], l.shared, 1)
-	return n.corruptErr(method, what)
+	return fmt.Errorf("memlink: %w", n.corruptErr(method, what))
 }

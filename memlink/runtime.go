@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/hotreload"
 	"github.com/memlink/memlink-go/internal/gate"
 )
 
@@ -22,15 +24,22 @@ import (
 // reused while the runtime lives; the zero Handle is never valid.
 type Handle uint64
 
-// ModuleRuntime is the interface of a module runtime, implemented by
-// *Runtime. Code that only loads and calls modules can depend on it, and
-// tests can substitute a fake.
+// ModuleRuntime is what a service that loads, calls, reloads and watches
+// modules needs from a runtime: every method of *Runtime but ReloadFile
+// (the hook of hotreload.Watch). Depend on it instead of *Runtime to
+// substitute a fake in tests; *Runtime implements it.
 type ModuleRuntime interface {
 	Load(ref Ref, opts ...LoadOption) (Handle, error)
+	LoadDir(dir string, opts ...LoadOption) (map[string]Handle, error)
 	Call(h Handle, method string, args []byte) ([]byte, error)
 	CallAppend(dst []byte, h Handle, method string, args []byte) ([]byte, error)
+	CallContext(ctx context.Context, h Handle, method string, args []byte) ([]byte, error)
+	CallAppendContext(ctx context.Context, dst []byte, h Handle, method string, args []byte) ([]byte, error)
+	Reload(h Handle, ref Ref, cfg hotreload.Config, opts ...LoadOption) (hotreload.Report, error)
 	Unload(h Handle) error
 	Usage(h Handle) (Usage, bool)
+	Stats() Stats
+	Path(h Handle) (string, bool)
 	Handles() []Handle
 	Close() error
 }
@@ -107,9 +116,9 @@ func (rt *Runtime) lookup(h Handle) *entry {
 
 func (rt *Runtime) unknown(h Handle) error {
 	if rt.closed.Load() {
-		return fmt.Errorf("memlink: handle %d: %w", h, ErrClosed)
+		return fmt.Errorf("memlink: handle %v: %w", h, ErrClosed)
 	}
-	return fmt.Errorf("memlink: handle %d: %w", h, ErrUnknownHandle)
+	return fmt.Errorf("memlink: handle %v: %w", h, ErrUnknownHandle)
 }
 
 // Load resolves ref, validates the file (it must be a shared library for
@@ -325,7 +334,7 @@ func (rt *Runtime) CallAppend(dst []byte, h Handle, method string, args []byte) 
 			}
 		}
 		if err := e.await(in); err != nil {
-			return dst, fmt.Errorf("memlink: handle %d: %w", h, err)
+			return dst, fmt.Errorf("memlink: handle %v: %w", h, err)
 		}
 	}
 }
@@ -343,13 +352,12 @@ func (rt *Runtime) CallContext(ctx context.Context, h Handle, method string, arg
 
 // CallAppendContext is CallAppend with a context, honoured as CallContext
 // says.
-//
-// Its admission loop repeats CallAppend's on purpose: one shared function
-// taking the context cost the 64-byte ABI-1 call 2-3 ns (4-6 %, measured
-// interleaved), and CallAppend is the path the runtime is measured by.
 func (rt *Runtime) CallAppendContext(ctx context.Context, dst []byte, h Handle, method string, args []byte) ([]byte, error) {
+	// The admission loop repeats CallAppend's on purpose: sharing one
+	// function that takes a context costs CallAppend, the path the runtime
+	// is measured by (docs/performance.md).
 	if err := ctx.Err(); err != nil {
-		return dst, fmt.Errorf("memlink: handle %d: method %q: %w", h, method, err)
+		return dst, fmt.Errorf("memlink: handle %v: method %q: %w", h, method, err)
 	}
 	e := rt.lookup(h)
 	if e == nil {
@@ -371,7 +379,7 @@ func (rt *Runtime) CallAppendContext(ctx context.Context, dst []byte, h Handle, 
 			}
 		}
 		if err := e.await(in); err != nil {
-			return dst, fmt.Errorf("memlink: handle %d: %w", h, err)
+			return dst, fmt.Errorf("memlink: handle %v: %w", h, err)
 		}
 	}
 }
@@ -388,6 +396,14 @@ func (rt *Runtime) Unload(h Handle) error {
 	}
 	rt.stats.unloads.Add(1)
 	return e.unload(rt.opts.drainTimeout)
+}
+
+// String returns a short, stable form of the handle for messages, logs
+// and metric labels: "#" followed by its table slot and its sequence
+// number, such as "#1.1" for the first module loaded. A slot is reused
+// after Unload; the sequence number never is.
+func (h Handle) String() string {
+	return "#" + strconv.FormatUint(uint64(uint32(h)), 10) + "." + strconv.FormatUint(uint64(h>>32), 10)
 }
 
 // Usage reports the call count, arena use, calls in flight and reload
@@ -479,13 +495,10 @@ func (rt *Runtime) LoadDir(dir string, opts ...LoadOption) (map[string]Handle, e
 		if de.IsDir() || filepath.Ext(de.Name()) != abi.LibraryExt {
 			continue
 		}
-		ref, err := ParseRef(filepath.Join(dir, de.Name()))
+		h, err := rt.Load(FileRef(filepath.Join(dir, de.Name())), opts...)
 		if err == nil {
-			var h Handle
-			if h, err = rt.Load(ref, opts...); err == nil {
-				loaded[de.Name()] = h
-				continue
-			}
+			loaded[de.Name()] = h
+			continue
 		}
 		if failed == nil {
 			failed = make(map[string]error)
@@ -587,7 +600,10 @@ func (e *entry) unload(timeout time.Duration) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("memlink: unload %v (%s): %w", e.h, e.name, errors.Join(errs...))
 }
 
 // retire ends in, whose gate the caller has closed. If nobody owns its end

@@ -1,8 +1,6 @@
 package observe
 
 import (
-	"strconv"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/memlink/memlink-go/memlink"
@@ -136,7 +134,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 
 	for i := range s.Modules {
 		m := &s.Modules[i]
-		name, handle := m.Name, strconv.FormatUint(uint64(m.Handle), 10)
+		name, handle := m.Name, m.Handle.String()
 		ch <- prometheus.MustNewConstMetric(c.calls, prometheus.CounterValue, float64(m.Calls), name, handle)
 		ch <- prometheus.MustNewConstMetric(c.callErrors, prometheus.CounterValue, float64(m.CodeErrors), name, handle, kindCode)
 		ch <- prometheus.MustNewConstMetric(c.callErrors, prometheus.CounterValue, float64(m.Panics), name, handle, kindPanicked)

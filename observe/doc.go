@@ -50,8 +50,8 @@
 // The module label is the module's file base name without its extension
 // ("echo" for /opt/modules/echo.so). Two loaded modules can share a name,
 // for example two copies of one library in different directories, so every
-// per-module series also carries the handle label, the decimal
-// memlink.Handle: when module names repeat, tell the modules apart by
+// per-module series also carries the handle label, memlink.Handle's String
+// form ("#1.1"): when module names repeat, tell the modules apart by
 // handle. Handles are never reused while a runtime lives, so every load
 // starts new series: a program that loads and unloads modules over and
 // over creates as many series as it makes loads, over time.
