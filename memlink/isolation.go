@@ -147,7 +147,9 @@ func openIsolated(o *options, path, name string, config []byte, iso Isolation, c
 	if err != nil {
 		return nil, isolatedLoadErr(path, name, err)
 	}
-	return &isolatedModule{moduleBase: newModuleBase(o, name), c: c, cfg: iso, drain: o.drainTimeout}, nil
+	m := &isolatedModule{moduleBase: newModuleBase(o, name), c: c, cfg: iso, drain: o.drainTimeout}
+	m.tick.Store(m.samplePhase())
+	return m, nil
 }
 
 // remoteError carries the text of an error made in the worker and the

@@ -130,6 +130,7 @@ func (n *nativeModule) newLane(i int) *lane {
 	l.out = unsafe.Pointer(&b[0])
 	l.outLen = unsafe.Pointer(&b[n.outCap+canarySize])
 	l.c = &l.own
+	l.tick = n.samplePhase()
 	n.lanes[i].Store(l)
 	return l
 }
@@ -140,6 +141,7 @@ func (n *nativeModule) newSpare() any {
 	s.outLen = unsafe.Pointer(&s.mem[n.outCap+canarySize])
 	s.c = &n.shared
 	s.shared = true
+	s.tick = n.samplePhase()
 	copy(s.mem[n.outCap:], n.canary[:])
 	s.armed = true
 	return s

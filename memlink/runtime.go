@@ -25,8 +25,7 @@ import (
 type Handle uint64
 
 // ModuleRuntime is what a service that loads, calls, reloads and watches
-// modules needs from a runtime: every method of *Runtime but ReloadFile
-// (the hook of hotreload.Watch). Depend on it instead of *Runtime to
+// modules needs from a runtime: every method of *Runtime but ReloadFile. Depend on it instead of *Runtime to
 // substitute a fake in tests; *Runtime implements it.
 type ModuleRuntime interface {
 	Load(ref Ref, opts ...LoadOption) (Handle, error)
@@ -41,6 +40,9 @@ type ModuleRuntime interface {
 	Stats() Stats
 	Path(h Handle) (string, bool)
 	Handles() []Handle
+	Lookup(name string) (Handle, bool)
+	Watch(ctx context.Context, h Handle, path string, cfg hotreload.WatchConfig) (*hotreload.Watcher, error)
+	WatchDir(ctx context.Context, dir string, cfg DirWatchConfig) (*DirWatcher, error)
 	Close() error
 }
 
@@ -153,6 +155,11 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 	var lo loadOptions
 	for _, o := range opts {
 		o(&lo)
+	}
+	if lo.nameSet {
+		if err := checkName(lo.name); err != nil {
+			return 0, &LoadError{Ref: ref.String(), Err: err}
+		}
 	}
 	in, err := rt.open(ref, lo, 1, !lo.inPlace)
 	if err != nil {
@@ -483,27 +490,28 @@ func (rt *Runtime) Close() error {
 // LoadDir loads every file in dir whose name ends in this platform's
 // shared-library extension (".so", ".dylib" or ".dll"), in name order, with
 // opts for each. It returns the handles of the modules that loaded, keyed by
-// file name, and a *DirError listing those that did not (or nil).
+// module name (the file name without its extension, as Lookup and the
+// `module` metric label name them), and a *DirError listing those that did
+// not (or nil), keyed by file name. File names are taken as they are:
+// "#sha256=" in one is part of the name, not a digest. WatchDir does the
+// same and then keeps the directory and the loaded set in step.
 func (rt *Runtime) LoadDir(dir string, opts ...LoadOption) (map[string]Handle, error) {
-	ents, err := os.ReadDir(dir)
+	names, err := moduleFiles(dir)
 	if err != nil {
 		return nil, fmt.Errorf("memlink: load dir: %w", err)
 	}
 	loaded := make(map[string]Handle)
 	var failed map[string]error
-	for _, de := range ents {
-		if de.IsDir() || filepath.Ext(de.Name()) != abi.LibraryExt {
-			continue
-		}
-		h, err := rt.Load(FileRef(filepath.Join(dir, de.Name())), opts...)
+	for _, file := range names {
+		h, err := rt.Load(FileRef(filepath.Join(dir, file)), opts...)
 		if err == nil {
-			loaded[de.Name()] = h
+			loaded[moduleName(file)] = h
 			continue
 		}
 		if failed == nil {
 			failed = make(map[string]error)
 		}
-		failed[de.Name()] = err
+		failed[file] = err
 	}
 	if failed != nil {
 		return loaded, &DirError{Dir: dir, Files: failed}
@@ -530,8 +538,12 @@ type entry struct {
 }
 
 func newEntry(in *instance, lo loadOptions) *entry {
+	name := moduleName(in.source())
+	if lo.nameSet {
+		name = lo.name
+	}
 	e := &entry{
-		name:    moduleName(in.source()),
+		name:    name,
 		changed: make(chan struct{}),
 		live:    []*instance{in},
 		config:  lo.config,
