@@ -72,6 +72,10 @@ var (
 	// ErrCallTimeout reports a call on an isolated module that ran longer
 	// than Isolation.CallTimeout; its worker was killed.
 	ErrCallTimeout = errors.New("call timed out")
+	// ErrInvalidOption reports an option given a value outside its
+	// documented range: Load and Reload return it (in a *LoadError) for a
+	// LoadOption, New panics with it for an Option.
+	ErrInvalidOption = errors.New("invalid option")
 )
 
 // CallError is the error of a call whose module returned a non-zero code.
@@ -116,6 +120,7 @@ func (e *CallError) Unwrap() error {
 // failed Reload, which wraps it). Err wraps one of the sentinels:
 // ErrNotFound, ErrInvalidModule, ErrMissingSymbol, ErrABIVersion,
 // ErrInitFailed, ErrDigestMismatch (a *DigestError), ErrInsecureModule,
+// ErrInvalidOption (a LoadOption with a value out of its range),
 // ErrModuleCrashed (an isolated module's worker died while loading it, a
 // *CrashError), ErrCallTimeout (an isolated memlink_init ran too long),
 // ErrClosed (the runtime was closed), or errors.ErrUnsupported (isolation

@@ -45,7 +45,8 @@ const (
 
 // Isolation configures a module loaded out of process; see WithIsolation.
 // The zero value isolates with no call timeout, no memory limit and
-// restarts on.
+// restarts on. A negative duration or limit, or Slots out of range, makes
+// Load fail with ErrInvalidOption.
 type Isolation struct {
 	// CallTimeout, when positive, bounds how long one call may run: a
 	// call running longer kills the worker and fails with ErrCallTimeout.
@@ -65,9 +66,13 @@ type Isolation struct {
 	// RestartOnCrash.
 	Restart RestartPolicy
 	// Slots is how many calls can run in the worker at once (each is a
-	// thread there); further callers wait for a free slot. Default 8.
+	// thread there); further callers wait for a free slot. 0 to 256;
+	// default (0) 8.
 	Slots int
 }
+
+// maxSlots bounds Isolation.Slots.
+const maxSlots = 256
 
 // WithIsolation loads the module into a worker process of its own instead
 // of into this one. Calls, Unload, Reload (keeping the handle, carrying

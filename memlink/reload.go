@@ -109,6 +109,9 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 		return fmt.Errorf("memlink: reload %v (%s): rolled back, generation %d keeps serving: %w",
 			e.h, e.name, old.gen, err)
 	}
+	if err := lo.check(); err != nil {
+		return rep, rolledBack(&LoadError{Ref: ref.String(), Err: err})
+	}
 
 	next, err := rt.open(ref, lo, old.gen+1, true)
 	if err != nil {

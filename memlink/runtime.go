@@ -91,6 +91,12 @@ func New(opts ...Option) *Runtime {
 	for _, o := range opts {
 		o(&rt.opts)
 	}
+	if len(rt.opts.invalid) > 0 {
+		// New has no error result, and runtime options are the program's
+		// own constants: a value out of range is a bug to fix, not a
+		// condition to handle.
+		panic("memlink: New: " + errors.Join(rt.opts.invalid...).Error())
+	}
 	if lr, ok := rt.opts.resolver.(LocalResolver); ok && rt.opts.registry != nil && lr.Registry == nil {
 		lr.Registry = rt.opts.registry
 		rt.opts.resolver = lr
@@ -156,10 +162,8 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 	for _, o := range opts {
 		o(&lo)
 	}
-	if lo.nameSet {
-		if err := checkName(lo.name); err != nil {
-			return 0, &LoadError{Ref: ref.String(), Err: err}
-		}
+	if err := lo.check(); err != nil {
+		return 0, &LoadError{Ref: ref.String(), Err: err}
 	}
 	in, err := rt.open(ref, lo, 1, !lo.inPlace)
 	if err != nil {
