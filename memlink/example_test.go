@@ -145,7 +145,7 @@ func ExampleRuntime_Usage() {
 		rt.Call(h, "process", []byte("x"))
 	}
 	u, _ := rt.Usage(h)
-	fmt.Println("calls:", u.CallCount, "generation:", u.Generation, "in flight:", u.InFlight)
+	fmt.Println("calls:", u.Calls, "generation:", u.Generation, "in flight:", u.InFlight)
 	// Output: calls: 3 generation: 1 in flight: 0
 }
 

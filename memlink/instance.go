@@ -47,8 +47,8 @@ type module interface {
 	hasState() bool
 	saveState() ([]byte, error)
 	restoreState(state []byte) error
-	// arena reports the bytes of call buffers in use and set aside.
-	arena() (used, capacity int)
+	// arenaBytes reports the off-heap bytes the call buffers take.
+	arenaBytes() int
 	// addTotals adds the module's own counters (lanes, restarts) to t.
 	addTotals(t *totals)
 	// abandon stops calls that did not drain in time, where that is

@@ -310,12 +310,9 @@ func (m *isolatedModule) restoreState(state []byte) error {
 	return nil
 }
 
-// arena reports the memory shared with the worker for call buffers, all
-// of it mapped for the worker's slots.
-func (m *isolatedModule) arena() (used, capacity int) {
-	n := m.c.RegionBytes()
-	return n, n
-}
+// arenaBytes reports the memory shared with the worker for call
+// buffers, all of it mapped for the worker's slots.
+func (m *isolatedModule) arenaBytes() int { return m.c.RegionBytes() }
 
 // abandon kills the worker of a module whose calls did not drain in time,
 // so that they fail now rather than hold the unload (or reload) for ever.

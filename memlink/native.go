@@ -174,16 +174,17 @@ func (n *nativeModule) addTotals(t *totals) {
 
 func (n *nativeModule) abandon() {} // a call in this process cannot be stopped
 
-// arena reports the call-buffer bytes that calls have used (the lanes
-// created so far) and the bytes reserved for all lanes.
-func (n *nativeModule) arena() (used, capacity int) {
+// arenaBytes reports the call-buffer bytes of the lanes calls have used
+// so far: the arena reserves room for every lane, but a lane's pages
+// become memory only when a call first writes them.
+func (n *nativeModule) arenaBytes() int {
 	made := 0
 	for i := range n.lanes {
 		if n.lanes[i].Load() != nil {
 			made++
 		}
 	}
-	return made * n.stride(), n.mem.Capacity()
+	return made * n.stride()
 }
 
 func (n *nativeModule) hasState() bool { return n.mod.HasState() }

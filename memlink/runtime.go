@@ -48,25 +48,6 @@ type ModuleRuntime interface {
 
 var _ ModuleRuntime = (*Runtime)(nil)
 
-// Usage reports what one loaded module has done. See Runtime.Usage.
-type Usage struct {
-	// CallCount counts the calls made on the handle, across reloads,
-	// including calls that returned an error.
-	CallCount uint64
-	// ArenaBytes is the off-heap memory set aside for the module's call
-	// buffers (reserved address space; pages become resident when used).
-	ArenaBytes int
-	// ArenaUsage is ArenaBytes as a fraction of the arena's capacity.
-	ArenaUsage float64
-	// InFlight counts the calls running in the module now.
-	InFlight int
-	// Generation is 1 after Load and grows by one with every successful
-	// Reload.
-	Generation uint64
-	// Reloads counts successful reloads of the handle.
-	Reloads uint64
-}
-
 // Runtime loads native modules, calls them and unloads them. It is safe for
 // concurrent use; calls on one handle, or on many, may come from any number
 // of goroutines. Create one with New and release it with Close.
@@ -689,15 +670,10 @@ func (e *entry) snapshot() entrySnapshot {
 
 func (e *entry) usage() Usage {
 	s := e.snapshot()
-	cur := s.cur
-	u := Usage{CallCount: s.totals.calls, InFlight: s.inFlight, Reloads: s.reloads[0]}
-	if cur != nil {
+	u := Usage{Calls: s.totals.calls, InFlight: s.inFlight, Reloads: reloadCounts(&s.reloads)}
+	if cur := s.cur; cur != nil {
 		u.Generation = cur.gen
-		var c int
-		u.ArenaBytes, c = cur.mod.arena()
-		if c > 0 {
-			u.ArenaUsage = float64(u.ArenaBytes) / float64(c)
-		}
+		u.ArenaBytes = cur.mod.arenaBytes()
 	}
 	return u
 }

@@ -388,7 +388,7 @@ memlink_reloads_total{handle="#2.7",module="fake",result="rolled_back"} 1
 # HELP memlink_module_generation Generation of the module's current version: 1 after load, one more after each successful reload.
 # TYPE memlink_module_generation gauge
 memlink_module_generation{handle="#2.7",module="fake"} 9
-# HELP memlink_arena_bytes Off-heap memory set aside for the module's call buffers, in bytes.
+# HELP memlink_arena_bytes Off-heap memory the module's call buffers take, in bytes: the lanes calls have used in process, the region shared with the worker when isolated.
 # TYPE memlink_arena_bytes gauge
 memlink_arena_bytes{handle="#2.7",module="fake"} 4096
 `

@@ -39,7 +39,7 @@
 //	memlink_calls_in_flight               gauge      calls running now
 //	memlink_reloads_total{result}         counter    reloads: result is ok, rolled_back or drain_timeout
 //	memlink_module_generation             gauge      1 after load, one more per successful reload
-//	memlink_arena_bytes                   gauge      off-heap memory for call buffers
+//	memlink_arena_bytes                   gauge      off-heap memory the call buffers take
 //	memlink_call_duration_seconds         histogram  sampled call durations
 //	memlink_worker_restarts_total{reason} counter    isolated modules' lost workers, by reason
 //
