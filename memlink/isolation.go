@@ -98,7 +98,8 @@ const maxSlots = 256
 // runs. A program needs to do nothing for this, test binaries included;
 // but init functions of packages initialised before memlink run in every
 // worker too, and must not have side effects that a second copy of the
-// program would disturb. Each worker uses about 6 MiB of resident memory.
+// program would disturb. Each worker is a process with its own resident
+// memory (docs/design.md gives a figure).
 //
 // Isolation is supported on Linux and, using pipes instead of futexes
 // and without MemoryLimit, on macOS and the BSDs. Elsewhere (Windows) Load

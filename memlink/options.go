@@ -119,10 +119,11 @@ func WithMaxOutput(n int) Option {
 // WithLanes sets how many calls per module get a private output buffer and
 // counter lane at once; calls beyond that still run, on pooled buffers,
 // at about twice the cost. A lane costs memory only once a call has used
-// it (its buffer pages and about 400 bytes), so the default is generous:
-// goroutines descheduled in the middle of a call keep their lanes, and
-// with 16 goroutines on 2 CPUs 8 lanes were too few. Default:
-// 8 x GOMAXPROCS, between 64 and 1024. Rounded up to a power of two.
+// it (its buffer pages and a few hundred bytes), so the default is
+// generous: goroutines descheduled in the middle of a call keep their
+// lanes (docs/design.md says why few lanes fall short). n is 1 to 4096.
+// Default: 8 x GOMAXPROCS, between 64 and 1024. Rounded up to a power of
+// two.
 func WithLanes(n int) Option {
 	return func(o *options) {
 		if n < 1 || n > 4096 {
@@ -174,8 +175,8 @@ func WithConfig(config []byte) LoadOption {
 }
 
 // LoadInPlace opens the module file itself instead of a private copy.
-// Default: a private copy. Loading in place saves the copy (a few tens of
-// microseconds), and two handles loaded from one file then share one image
+// Default: a private copy. Loading in place saves the copy (its cost is in
+// docs/design.md), and two handles loaded from one file then share one image
 // and its global variables, with memlink_init and memlink_shutdown run once
 // per handle. The price: the file must never be rewritten in place while
 // loaded (replace it with a rename instead), because the process runs the
