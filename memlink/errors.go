@@ -76,6 +76,11 @@ var (
 	// documented range: Load and Reload return it (in a *LoadError) for a
 	// LoadOption, New panics with it for an Option.
 	ErrInvalidOption = errors.New("invalid option")
+	// ErrSandboxUnsupported reports an Isolation.Sandbox this system
+	// cannot enforce: no Landlock (or an ABI older than 3), no seccomp
+	// filters, or an operating system other than Linux. The message names
+	// what is missing. Sandbox.BestEffort loads anyway on Linux.
+	ErrSandboxUnsupported = errors.New("sandbox not supported")
 )
 
 // CallError is the error of a call whose module returned a non-zero code.

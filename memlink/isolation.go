@@ -69,6 +69,10 @@ type Isolation struct {
 	// thread there); further callers wait for a free slot. 0 to 256;
 	// default (0) 8.
 	Slots int
+	// Sandbox, when set, confines the module in its worker to what it
+	// grants (Linux); see Sandbox. Nil leaves the worker with all of
+	// this process's rights.
+	Sandbox *Sandbox
 }
 
 // maxSlots bounds Isolation.Slots.
@@ -105,6 +109,7 @@ const maxSlots = 256
 // and without MemoryLimit, on macOS and the BSDs. Elsewhere (Windows) Load
 // fails with an error matching errors.ErrUnsupported.
 func WithIsolation(iso Isolation) LoadOption {
+	iso.Sandbox = iso.Sandbox.clone()
 	return func(o *loadOptions) { o.isolation = &iso }
 }
 
@@ -148,6 +153,13 @@ func openIsolated(o *options, path, name string, config []byte, iso Isolation, c
 	}
 	if copied != nil && copied.memfd != nil {
 		cfg.File = copied.memfd
+	}
+	if iso.Sandbox != nil {
+		pl, err := iso.Sandbox.plan()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sandbox = pl
 	}
 	c, err := isolate.Start(cfg)
 	if err != nil {
