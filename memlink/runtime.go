@@ -41,6 +41,7 @@ type ModuleRuntime interface {
 	Path(h Handle) (string, bool)
 	Handles() []Handle
 	Lookup(name string) (Handle, bool)
+	SandboxReport(h Handle) (SandboxReport, bool)
 	Watch(ctx context.Context, h Handle, path string, cfg hotreload.WatchConfig) (*hotreload.Watcher, error)
 	WatchDir(ctx context.Context, dir string, cfg DirWatchConfig) (*DirWatcher, error)
 	Close() error
