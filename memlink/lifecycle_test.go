@@ -61,7 +61,14 @@ func endAfterReloadDrainTimeout(t *testing.T, isolated bool, end string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := slowCall(t, rt, h, 1500)
+	// The call must outlast the reload's load of the new version, which
+	// for an isolated module starts a worker (slow under -race on a
+	// loaded machine).
+	ms := 1500
+	if isolated {
+		ms = 5000
+	}
+	done := slowCall(t, rt, h, ms)
 	time.Sleep(200 * time.Millisecond)
 	_, err = rt.Reload(h, memlink.MustParseRef(path), hotreload.Config{DrainTimeout: 100 * time.Millisecond})
 	if !errors.Is(err, memlink.ErrDrainTimeout) {
