@@ -67,6 +67,10 @@ type Isolation struct {
 	// Slots is how many calls can run in the worker at once (each is a
 	// thread there); further callers wait for a free slot. Default 8.
 	Slots int
+	// Sandbox, when set, confines the module in its worker to what it
+	// grants (Linux); see Sandbox. Nil leaves the worker with all of
+	// this process's rights.
+	Sandbox *Sandbox
 }
 
 // WithIsolation loads the module into a worker process of its own instead
@@ -99,6 +103,7 @@ type Isolation struct {
 // and without MemoryLimit, on macOS and the BSDs. Elsewhere (Windows) Load
 // fails with an error matching errors.ErrUnsupported.
 func WithIsolation(iso Isolation) LoadOption {
+	iso.Sandbox = iso.Sandbox.clone()
 	return func(o *loadOptions) { o.isolation = &iso }
 }
 
@@ -143,11 +148,20 @@ func openIsolated(o *options, path, name string, config []byte, iso Isolation, c
 	if copied != nil && copied.memfd != nil {
 		cfg.File = copied.memfd
 	}
+	if iso.Sandbox != nil {
+		pl, err := iso.Sandbox.plan()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sandbox = pl
+	}
 	c, err := isolate.Start(cfg)
 	if err != nil {
 		return nil, isolatedLoadErr(path, name, err)
 	}
-	return &isolatedModule{moduleBase: newModuleBase(o, name), c: c, cfg: iso, drain: o.drainTimeout}, nil
+	m := &isolatedModule{moduleBase: newModuleBase(o, name), c: c, cfg: iso, drain: o.drainTimeout}
+	m.tick.Store(m.samplePhase())
+	return m, nil
 }
 
 // remoteError carries the text of an error made in the worker and the
@@ -279,8 +293,8 @@ func (m *isolatedModule) saveState() ([]byte, error) {
 	case res.Kind == isolate.ResultTooLarge:
 		return nil, fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, m.file, res.N)
 	case res.Kind == isolate.ResultOverrun:
-		m.corrupted.Store(true)
-		return nil, fmt.Errorf("%w: %s: memlink_serialize_state wrote past its %d-byte buffer", hotreload.ErrStateTransfer, m.file, res.Cap)
+		return nil, fmt.Errorf("%w: %w", hotreload.ErrStateTransfer,
+			m.corrupt("memlink_serialize_state", fmt.Sprintf("wrote past its %d-byte state buffer", res.Cap)))
 	case res.Kind != isolate.ResultOK:
 		return nil, fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, m.file, res.Code)
 	}
@@ -313,9 +327,15 @@ func (m *isolatedModule) abandon() { m.c.Abandon() }
 // (killing it after the drain timeout).
 func (m *isolatedModule) shutdown() error {
 	rc, err := m.c.Shutdown(m.drain)
-	if err != nil {
-		return fmt.Errorf("%s: memlink_shutdown: %w", m.file, m.isolatedErr("memlink_shutdown", err))
-	} else if rc != 0 {
+	var f *isolate.Failure
+	switch {
+	case errors.As(err, &f) && f.Kind == isolate.FailTimeout:
+		// Bounded by the drain timeout, not by CallTimeout.
+		return fmt.Errorf("%s: memlink_shutdown ran longer than %v (WithDrainTimeout); its worker was killed: %w",
+			m.file, m.drain, ErrCallTimeout)
+	case err != nil:
+		return fmt.Errorf("memlink_shutdown: %w", m.isolatedErr("memlink_shutdown", err))
+	case rc != 0:
 		return fmt.Errorf("%s: memlink_shutdown returned %d (%s)", m.file, rc, abi.CodeText(rc))
 	}
 	return nil

@@ -140,7 +140,7 @@ func startWorker(c *Client) (*worker, error) {
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{"memlink-worker " + cfg.Name},
-		Env:         workerEnv(),
+		Env:         sandboxEnv(cfg, workerEnv()),
 		ExtraFiles:  extra,
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
@@ -325,6 +325,8 @@ func (w *worker) getState(ctx context.Context, limit uint64) ([]byte, Result, er
 		return nil, Result{Kind: ResultCode, Code: r.code}, nil
 	case respTooLarge:
 		return nil, Result{Kind: ResultTooLarge, N: r.n, Cap: r.aux}, nil
+	case respOverrun:
+		return nil, Result{Kind: ResultOverrun, Cap: r.aux}, nil
 	}
 	return nil, Result{}, w.violation(fmt.Sprintf("answer kind %d to opGetState", r.kind))
 }
@@ -431,6 +433,7 @@ func (w *worker) reap() {
 	default:
 		ex.Reason = ReasonCrash
 	}
+	sandboxExit(&w.c.cfg, &ex)
 	w.exit = ex
 	w.doomed.Store(true)
 	w.dead.Store(true)
