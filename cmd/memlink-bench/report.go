@@ -148,7 +148,7 @@ func describeEnv(cfg config, cgo bool) env {
 		calls:     cfg.calls,
 	}
 	if !cgo {
-		e.noCgo = "this binary was built without cgo (CGO_ENABLED=0, or no C compiler for go build)"
+		e.noCgo = "this binary was built without cgo (CGO_ENABLED=0 or no C compiler)"
 	}
 	return e
 }
