@@ -197,7 +197,7 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		// The copy is checked from the bytes just written to it (sealed
 		// on Linux; elsewhere a file only this user can reach), and
 		// errors name the original.
-		_, err := abi.CheckImage(path, copied.head, copied.size)
+		_, err := checkCopy(path, copied)
 		releaseHead(copied.head)
 		copied.head = nil
 		if err != nil {
