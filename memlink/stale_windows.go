@@ -2,6 +2,7 @@ package memlink
 
 import (
 	"errors"
+	"io/fs"
 
 	"golang.org/x/sys/windows"
 )
@@ -25,3 +26,8 @@ func processGone(pid int) bool {
 	}
 	return code != stillActive
 }
+
+// ownDir reports whether de is a directory. On Windows the temporary
+// directory is the user's own (%TEMP% under the profile), so ownership is
+// not looked at.
+func ownDir(de fs.DirEntry) bool { return de.IsDir() }
