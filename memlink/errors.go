@@ -54,6 +54,10 @@ var (
 	// ErrInsecureModule reports a module file, or a directory on its path,
 	// that users other than this process's could replace.
 	ErrInsecureModule = errors.New("insecure module file")
+	// ErrModuleTooLarge reports a module file larger than the runtime's
+	// maximum module size (WithMaxModuleSize). Such an error matches
+	// ErrInvalidModule too; nothing of the file was copied.
+	ErrModuleTooLarge = errors.New("module file too large")
 	// ErrDrainTimeout reports that calls were still running when an unload
 	// or reload stopped waiting for them. The library is closed when the
 	// last of them returns, never while one runs.

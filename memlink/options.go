@@ -12,26 +12,28 @@ import (
 type Option func(*options)
 
 type options struct {
-	resolver     Resolver
-	registry     *Registry
-	insecure     bool
-	drainTimeout time.Duration
-	outputCap    int
-	maxOutput    int
-	lanes        int
-	sampleEvery  uint32
+	resolver      Resolver
+	registry      *Registry
+	insecure      bool
+	drainTimeout  time.Duration
+	outputCap     int
+	maxOutput     int
+	lanes         int
+	sampleEvery   uint32
+	maxModuleSize int64
 }
 
 func defaultOptions() options {
 	lanes := 8 * runtime.GOMAXPROCS(0)
 	lanes = min(max(lanes, 64), 1024)
 	return options{
-		resolver:     LocalResolver{},
-		drainTimeout: 30 * time.Second,
-		outputCap:    DefaultOutputCapacity,
-		maxOutput:    DefaultMaxOutput,
-		lanes:        lanes,
-		sampleEvery:  DefaultLatencySampling,
+		resolver:      LocalResolver{},
+		drainTimeout:  30 * time.Second,
+		outputCap:     DefaultOutputCapacity,
+		maxOutput:     DefaultMaxOutput,
+		lanes:         lanes,
+		sampleEvery:   DefaultLatencySampling,
+		maxModuleSize: DefaultMaxModuleSize,
 	}
 }
 
@@ -113,6 +115,24 @@ func WithLatencySampling(n int) Option {
 	return func(o *options) {
 		if n >= 0 {
 			o.sampleEvery = uint32(n)
+		}
+	}
+}
+
+// DefaultMaxModuleSize bounds the size of a module file unless
+// WithMaxModuleSize says otherwise: 1 GiB. docs/security.md says why.
+const DefaultMaxModuleSize = 1 << 30
+
+// WithMaxModuleSize bounds the size in bytes of the module files Load and
+// Reload accept; a larger file is refused with ErrModuleTooLarge (which
+// also matches ErrInvalidModule) before any of it is copied. A private
+// copy holds the whole file in memory (a memfd on Linux) for as long as
+// the module is loaded, so the bound is also a bound on that memory.
+// Default: DefaultMaxModuleSize (1 GiB).
+func WithMaxModuleSize(n int64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxModuleSize = n
 		}
 	}
 }
