@@ -72,8 +72,8 @@ func (rt *Runtime) readModule(path string, private, withDigest bool) (*privateFi
 
 // openPlain opens the module file at path for reading (a regular file
 // only) without the permission policy.
-func openPlain(path string) (*os.File, plainfile.Info, error) {
-	f, fi, err := plainfile.OpenInfo(path)
+func openPlain(path string) (*plainfile.File, plainfile.Info, error) {
+	f, fi, err := plainfile.OpenFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, fi, fmt.Errorf("%w: no file at %s", ErrNotFound, path)
@@ -107,7 +107,7 @@ func changedWhileRead(path string, err error) error {
 // exactly fi.Size bytes and then refuses the copy if the file's status
 // says it changed meanwhile (size or modification time), so a
 // file being rewritten is not half copied.
-func (rt *Runtime) privateCopy(path string, src *os.File, fi plainfile.Info, head []byte, withDigest bool) (*privateFile, string, error) {
+func (rt *Runtime) privateCopy(path string, src *plainfile.File, fi plainfile.Info, head []byte, withDigest bool) (*privateFile, string, error) {
 	var h hash.Hash
 	if withDigest {
 		h = sha256.New()
@@ -133,7 +133,7 @@ func (rt *Runtime) privateCopy(path string, src *os.File, fi plainfile.Info, hea
 		return nil, "", fmt.Errorf("%w: copying %s: %v", ErrInvalidModule, path, err)
 	}
 	pf.size = fi.Size
-	if now, err := plainfile.Stat(src); err != nil || !now.Same(fi) {
+	if now, err := src.Stat(); err != nil || !now.Same(fi) {
 		_ = pf.remove()
 		return nil, "", fmt.Errorf("%w: %s changed while it was copied", ErrInvalidModule, path)
 	}

@@ -44,17 +44,28 @@ import (
 // kernel's own limit (40 on Linux).
 const maxLinks = 40
 
-// trustPolicy is who may have written what a module load reads.
+// trustPolicy is who may have written what a module load reads: this
+// process's effective user and group, read for each load (a process may
+// change them), the group only when a group-writable entry is met.
 type trustPolicy struct {
-	uid, gid uint32
+	uid uint32
+	gid int64 // -1 until needed
 }
 
-func currentTrust() trustPolicy {
-	return trustPolicy{uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())}
+func currentTrust() *trustPolicy {
+	return &trustPolicy{uid: uint32(os.Geteuid()), gid: -1}
+}
+
+// ownGroup reports whether gid is this process's effective group.
+func (p *trustPolicy) ownGroup(gid uint32) bool {
+	if p.gid < 0 {
+		p.gid = int64(os.Getegid())
+	}
+	return int64(gid) == p.gid
 }
 
 // owner says why a file or directory owned by uid is not trusted, or "".
-func (p trustPolicy) owner(uid uint32) string {
+func (p *trustPolicy) owner(uid uint32) string {
 	if uid == p.uid || uid == 0 {
 		return ""
 	}
@@ -64,14 +75,14 @@ func (p trustPolicy) owner(uid uint32) string {
 // writable says why mode (with group gid) lets others replace an entry, or
 // "". dir says mode belongs to a directory, for which the sticky bit makes
 // writability by others harmless.
-func (p trustPolicy) writable(mode, gid uint32, dir bool) string {
+func (p *trustPolicy) writable(mode, gid uint32, dir bool) string {
 	if dir && mode&unix.S_ISVTX != 0 {
 		return ""
 	}
 	switch {
 	case mode&0o002 != 0:
 		return fmt.Sprintf("is writable by every user (mode %04o)", mode&0o7777)
-	case mode&0o020 != 0 && gid != p.gid:
+	case mode&0o020 != 0 && !p.ownGroup(gid):
 		return fmt.Sprintf("is writable by group %d, which this process does not run as (mode %04o)", gid, mode&0o7777)
 	}
 	return ""
@@ -82,7 +93,7 @@ func insecure(what, path, why string) error {
 }
 
 // checkFile applies the policy to the file a descriptor has open.
-func (p trustPolicy) checkFile(path string, fi plainfile.Info) error {
+func (p *trustPolicy) checkFile(path string, fi plainfile.Info) error {
 	if why := p.writable(fi.Mode, fi.Gid, false); why != "" {
 		return insecure("", path, why+"; chmod it")
 	}
@@ -96,7 +107,7 @@ func (p trustPolicy) checkFile(path string, fi plainfile.Info) error {
 // applies the permission policy to that descriptor and to the lookup
 // that reached it. It refuses anything but a regular file before opening
 // it (opening some devices has effects).
-func openTrusted(path string) (*os.File, plainfile.Info, error) {
+func openTrusted(path string) (*plainfile.File, plainfile.Info, error) {
 	p := currentTrust()
 	for try := 0; ; try++ {
 		end, err := p.walk(path)
@@ -128,7 +139,7 @@ func openTrusted(path string) (*os.File, plainfile.Info, error) {
 // every directory and symbolic link on the way, and returns the status of
 // the entry it ends at (not yet checked: the caller checks the descriptor
 // it opens).
-func (p trustPolicy) walk(path string) (plainfile.Info, error) {
+func (p *trustPolicy) walk(path string) (plainfile.Info, error) {
 	if !filepath.IsAbs(path) {
 		wd, err := os.Getwd()
 		if err != nil {
@@ -190,7 +201,7 @@ func (p trustPolicy) walk(path string) (plainfile.Info, error) {
 	}
 }
 
-func (p trustPolicy) checkDir(dir string) error {
+func (p *trustPolicy) checkDir(dir string) error {
 	st, err := lstat(dir)
 	if err != nil {
 		return err
@@ -198,7 +209,7 @@ func (p trustPolicy) checkDir(dir string) error {
 	return p.check(dir, st, true)
 }
 
-func (p trustPolicy) check(dir string, st plainfile.Info, isDir bool) error {
+func (p *trustPolicy) check(dir string, st plainfile.Info, isDir bool) error {
 	if why := p.writable(st.Mode, st.Gid, isDir); why != "" {
 		return insecure("directory ", dir, why+", so what it holds could be swapped")
 	}

@@ -2,9 +2,12 @@
 
 package plainfile
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
-func openInfo(path string) (*os.File, Info, error) {
+func openOS(path string) (*os.File, Info, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, Info{}, err
@@ -26,4 +29,36 @@ func stat(f *os.File) (Info, error) {
 		return Info{}, ErrNotRegular
 	}
 	return Info{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}, nil
+}
+
+func open(path string) (*os.File, error) {
+	f, _, err := openOS(path)
+	return f, err
+}
+
+type file struct{ f *os.File }
+
+func openFile(path string) (*File, Info, error) {
+	f, info, err := openOS(path)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	return &File{file{f: f}}, info, nil
+}
+
+// Read reads up to len(b) bytes, returning io.EOF at the end of the file.
+func (f *File) Read(b []byte) (int, error) { return f.f.Read(b) }
+
+// Seek sets the offset of the next Read, as io.Seeker says.
+func (f *File) Seek(offset int64, whence int) (int64, error) { return f.f.Seek(offset, whence) }
+
+// Stat returns the file's status, read from its handle.
+func (f *File) Stat() (Info, error) { return stat(f.f) }
+
+// Close closes the file; closing it again does nothing.
+func (f *File) Close() error {
+	if err := f.f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		return err
+	}
+	return nil
 }

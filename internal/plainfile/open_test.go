@@ -61,7 +61,7 @@ func TestStatSeesChange(t *testing.T) {
 	if err := os.WriteFile(p, []byte("abc"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f, info, err := OpenInfo(p)
+	f, info, err := OpenFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,39 @@ func TestStatSeesChange(t *testing.T) {
 	if err := os.WriteFile(p, []byte("abcd"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if now, err := Stat(f); err != nil || now.Same(info) {
+	if now, err := f.Stat(); err != nil || now.Same(info) {
 		t.Fatalf("after a write: Stat = %+v, %v; Same(%+v) should be false", now, err, info)
+	}
+}
+
+// TestFileReads reads a file through OpenFile's File: Read to the end,
+// Seek back, Close twice.
+func TestFileReads(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte("hello world"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, _, err := OpenFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(f); err != nil || string(b) != "hello world" {
+		t.Fatalf("ReadAll = %q, %v", b, err)
+	}
+	if off, err := f.Seek(6, io.SeekStart); err != nil || off != 6 {
+		t.Fatalf("Seek = %d, %v", off, err)
+	}
+	b := make([]byte, 5)
+	if _, err := io.ReadFull(f, b); err != nil || string(b) != "world" {
+		t.Fatalf("after Seek read %q, %v", b, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := f.Read(b); err == nil {
+		t.Fatal("Read after Close succeeded")
 	}
 }

@@ -3,6 +3,7 @@
 package plainfile
 
 import (
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -15,7 +16,10 @@ import (
 // O_NOFOLLOW would refuse every symbolic link, which users rely on.
 const openFlags = unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
 
-func openInfo(path string) (*os.File, Info, error) {
+// openFD opens path and returns its descriptor and status if it is a
+// regular file. The descriptor is still non-blocking, which changes
+// nothing for a regular file.
+func openFD(path string) (int, Info, error) {
 	var fd int
 	var err error
 	for {
@@ -24,36 +28,94 @@ func openInfo(path string) (*os.File, Info, error) {
 		}
 	}
 	if err != nil {
-		return nil, Info{}, &os.PathError{Op: "open", Path: path, Err: err}
+		return -1, Info{}, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	info, err := fstat(fd)
 	if err == nil && info.Mode&unix.S_IFMT != unix.S_IFREG {
 		err = ErrNotRegular
 	}
-	if err == nil {
-		// Reads of a regular file never wait, but leaving O_NONBLOCK
-		// on would make os.NewFile offer the descriptor to the poller
-		// (kqueue accepts regular files and misreports them).
-		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, unix.O_RDONLY)
-	}
 	if err != nil {
 		unix.Close(fd)
-		return nil, Info{}, &os.PathError{Op: "open", Path: path, Err: err}
+		return -1, Info{}, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	return os.NewFile(uintptr(fd), path), info, nil
+	return fd, info, nil
 }
 
-func stat(f *os.File) (Info, error) {
-	sc, err := f.SyscallConn()
+func open(path string) (*os.File, error) {
+	fd, _, err := openFD(path)
 	if err != nil {
-		return Info{}, err
+		return nil, err
 	}
-	var info Info
-	var serr error
-	if err := sc.Control(func(fd uintptr) { info, serr = fstat(int(fd)) }); err != nil {
-		return Info{}, err
+	// Reads of a regular file never wait, but leaving O_NONBLOCK on
+	// would make os.NewFile offer the descriptor to the poller (kqueue
+	// accepts regular files and misreports them).
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, unix.O_RDONLY); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	return info, serr
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+type file struct {
+	fd   int
+	name string
+}
+
+func openFile(path string) (*File, Info, error) {
+	fd, info, err := openFD(path)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	return &File{file{fd: fd, name: path}}, info, nil
+}
+
+// Read reads up to len(b) bytes, returning io.EOF at the end of the file.
+func (f *File) Read(b []byte) (int, error) {
+	if f.fd < 0 {
+		return 0, os.ErrClosed
+	}
+	for {
+		n, err := unix.Read(f.fd, b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return 0, &os.PathError{Op: "read", Path: f.name, Err: err}
+		case n == 0 && len(b) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// Seek sets the offset of the next Read, as io.Seeker says.
+func (f *File) Seek(offset int64, whence int) (int64, error) {
+	if f.fd < 0 {
+		return 0, os.ErrClosed
+	}
+	off, err := unix.Seek(f.fd, offset, whence)
+	if err != nil {
+		return 0, &os.PathError{Op: "seek", Path: f.name, Err: err}
+	}
+	return off, nil
+}
+
+// Stat returns the file's status, read from its descriptor.
+func (f *File) Stat() (Info, error) {
+	if f.fd < 0 {
+		return Info{}, os.ErrClosed
+	}
+	return fstat(f.fd)
+}
+
+// Close closes the file; closing it again does nothing.
+func (f *File) Close() error {
+	if f.fd < 0 {
+		return nil
+	}
+	err := unix.Close(f.fd)
+	f.fd = -1
+	return err
 }
 
 func fstat(fd int) (Info, error) {

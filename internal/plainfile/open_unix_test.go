@@ -53,14 +53,14 @@ func TestOpenRefusesOtherKinds(t *testing.T) {
 	}
 }
 
-// TestOpenLeavesBlocking checks the descriptor of a regular file is
+// TestOpenLeavesBlocking checks the *os.File of a regular file is
 // blocking again, so the runtime's poller never sees it.
 func TestOpenLeavesBlocking(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "f")
 	if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f, info, err := OpenInfo(p)
+	f, err := Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +74,27 @@ func TestOpenLeavesBlocking(t *testing.T) {
 	if flags, _ := unix.FcntlInt(f.Fd(), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC == 0 {
 		t.Fatal("descriptor is not close-on-exec")
 	}
+}
+
+// TestOpenFileInfo checks OpenFile's Info is the file's status.
+func TestOpenFileInfo(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, info, err := OpenFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
 	var st unix.Stat_t
 	if err := unix.Stat(p, &st); err != nil {
 		t.Fatal(err)
 	}
 	if want := FromStat(&st); info != want || info.Size != 1 {
-		t.Fatalf("OpenInfo's Info = %+v; stat says %+v", info, want)
+		t.Fatalf("OpenFile's Info = %+v; stat says %+v", info, want)
 	}
-	if again, err := Stat(f); err != nil || !again.Same(info) {
+	if again, err := f.Stat(); err != nil || !again.Same(info) {
 		t.Fatalf("Stat = %+v, %v; want %+v", again, err, info)
 	}
 }

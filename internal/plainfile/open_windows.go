@@ -12,14 +12,14 @@ import (
 // holds open without read sharing.
 const sharingPatience = 2 * time.Second
 
-// openInfo opens path read-only. A file another process has open without
+// openOS opens path read-only. A file another process has open without
 // sharing it for reading (a compiler or linker still writing it, a virus
 // scanner looking at it) fails with a sharing violation on Windows; it is
 // retried for up to two seconds, with growing pauses, because such holds
 // are brief and a module rebuilt in place is exactly when a hot reload
 // opens it. Other errors return at once. Opening does not read, so a
 // console or pipe is refused before it could block.
-func openInfo(path string) (*os.File, Info, error) {
+func openOS(path string) (*os.File, Info, error) {
 	deadline := time.Now().Add(sharingPatience)
 	pause := 5 * time.Millisecond
 	for {
@@ -60,4 +60,36 @@ func stat(f *os.File) (Info, error) {
 		Ino:   uint64(bi.FileIndexHigh)<<32 | uint64(bi.FileIndexLow),
 		Mtime: bi.LastWriteTime.Nanoseconds(),
 	}, nil
+}
+
+func open(path string) (*os.File, error) {
+	f, _, err := openOS(path)
+	return f, err
+}
+
+type file struct{ f *os.File }
+
+func openFile(path string) (*File, Info, error) {
+	f, info, err := openOS(path)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	return &File{file{f: f}}, info, nil
+}
+
+// Read reads up to len(b) bytes, returning io.EOF at the end of the file.
+func (f *File) Read(b []byte) (int, error) { return f.f.Read(b) }
+
+// Seek sets the offset of the next Read, as io.Seeker says.
+func (f *File) Seek(offset int64, whence int) (int64, error) { return f.f.Seek(offset, whence) }
+
+// Stat returns the file's status, read from its handle.
+func (f *File) Stat() (Info, error) { return stat(f.f) }
+
+// Close closes the file; closing it again does nothing.
+func (f *File) Close() error {
+	if err := f.f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		return err
+	}
+	return nil
 }

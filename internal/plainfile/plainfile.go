@@ -42,23 +42,23 @@ func (i Info) Same(j Info) bool {
 // package documentation. Errors are *os.PathError naming path (with
 // fs.ErrNotExist for a missing file and ErrNotRegular for a file of
 // another kind).
-func Open(path string) (*os.File, error) {
-	f, _, err := OpenInfo(path)
-	return f, err
-}
+func Open(path string) (*os.File, error) { return open(path) }
 
-// OpenInfo is Open, also returning what the descriptor's status says about
-// the file, so that callers need not ask again.
-func OpenInfo(path string) (*os.File, Info, error) { return openInfo(path) }
+// File is a regular file open for reading, as OpenFile returns it: the
+// least a module load needs (on Unix a bare descriptor, without the
+// *os.File machinery, which costs two more system calls per open).
+// Methods are not safe for concurrent use.
+type File struct{ file }
 
-// Stat returns the Info of an open file, read from its descriptor.
-func Stat(f *os.File) (Info, error) { return stat(f) }
+// OpenFile opens path like Open and also returns what the descriptor's
+// status says about the file, so that callers need not ask again.
+func OpenFile(path string) (*File, Info, error) { return openFile(path) }
 
 // ReadFile returns the contents of the regular file at path, refusing a
 // file larger than limit bytes (without reading more than limit+1 of
 // them) and, like Open, anything that is not a regular file.
 func ReadFile(path string, limit int64) ([]byte, error) {
-	f, info, err := OpenInfo(path)
+	f, info, err := OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
