@@ -176,8 +176,9 @@ func WithRegistry(dir string) Option {
 }
 
 // WithInsecureModules lets the runtime load module files that other users
-// could have replaced: files writable by everyone or owned by another user,
-// and files in such directories. Default: such files are refused with
+// could have replaced: files writable by everyone, by another group or
+// owned by another user, and files in such directories or reached through
+// such directories or links. Default: such files are refused with
 // ErrInsecureModule on Unix (Windows is not checked).
 func WithInsecureModules() Option {
 	return func(o *options) { o.insecure = true }
