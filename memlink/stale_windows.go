@@ -19,7 +19,7 @@ func processGone(pid int) bool {
 	if err != nil {
 		return errors.Is(err, windows.ERROR_INVALID_PARAMETER)
 	}
-	defer windows.CloseHandle(h)
+	defer func() { _ = windows.CloseHandle(h) }() // nothing to do about a failure
 	var code uint32
 	if err := windows.GetExitCodeProcess(h, &code); err != nil {
 		return false
