@@ -91,6 +91,12 @@ func TestInsecureThroughSymlinks(t *testing.T) {
 	if _, err := lax.Load(memlink.MustParseRef(filepath.Join(safe, "link"+ext))); err != nil {
 		t.Fatalf("WithInsecureModules through a link: %v", err)
 	}
+	// A loop of links ends, as the kernel's lookup would.
+	os.Symlink("loop2"+ext, filepath.Join(safe, "loop1"+ext))
+	os.Symlink("loop1"+ext, filepath.Join(safe, "loop2"+ext))
+	if _, err := rt.Load(memlink.MustParseRef(filepath.Join(safe, "loop1"+ext))); !errors.Is(err, memlink.ErrInvalidModule) && !errors.Is(err, memlink.ErrNotFound) {
+		t.Fatalf("Load through a loop of links = %v", err)
+	}
 }
 
 // TestInsecureSwapRace loads a module through safe/link.so -> ../ww/mod.so
