@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/plainfile"
 )
 
 // Handle identifies a loaded module within one Runtime. Handles are not
@@ -426,7 +427,7 @@ func (e *DirError) Unwrap() []error {
 // opts for each. It returns the handles of the modules that loaded, keyed by
 // file name, and a *DirError listing those that did not (or nil).
 func (rt *Runtime) LoadDir(dir string, opts ...LoadOption) (map[string]Handle, error) {
-	ents, err := os.ReadDir(dir)
+	ents, err := plainfile.ReadDir(dir) // a FIFO named dir fails instead of hanging
 	if err != nil {
 		return nil, fmt.Errorf("memlink: load dir: %w", err)
 	}

@@ -328,6 +328,11 @@ func TestLoadFIFO(t *testing.T) {
 				}
 			})
 		}
+		withDeadline(t, "LoadDir of a FIFO", func() {
+			if _, err := rt.LoadDir(fifo); err == nil {
+				t.Error("LoadDir of a FIFO succeeded")
+			}
+		})
 		withDeadline(t, "LoadDir", func() {
 			hs, err := rt.LoadDir(dir)
 			var de *memlink.DirError

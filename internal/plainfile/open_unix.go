@@ -145,3 +145,18 @@ func FromStat(st *unix.Stat_t) Info {
 		Ctime: unix.TimespecToNsec(st.Ctim),
 	}
 }
+
+// openDir opens a directory for reading its entries. O_DIRECTORY makes the
+// kernel refuse anything else before it would wait on a FIFO.
+func openDir(path string) (*os.File, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return os.NewFile(uintptr(fd), path), nil
+	}
+}

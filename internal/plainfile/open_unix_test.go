@@ -98,3 +98,28 @@ func TestOpenFileInfo(t *testing.T) {
 		t.Fatalf("Stat = %+v, %v; want %+v", again, err, info)
 	}
 }
+
+// TestReadDirFIFO: ReadDir of a FIFO fails at once; of a directory it
+// lists the entries in name order.
+func TestReadDirFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "plugins")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "a"), nil, 0o600)
+	done := make(chan error, 1)
+	go func() { _, err := ReadDir(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, unix.ENOTDIR) {
+			t.Fatalf("ReadDir(FIFO) = %v; want ENOTDIR", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReadDir(FIFO) still blocked after 5 s")
+	}
+	ents, err := ReadDir(dir)
+	if err != nil || len(ents) != 2 || ents[0].Name() != "a" || ents[1].Name() != "plugins" {
+		t.Fatalf("ReadDir = %v, %v", ents, err)
+	}
+}

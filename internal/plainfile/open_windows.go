@@ -93,3 +93,6 @@ func (f *File) Close() error {
 	}
 	return nil
 }
+
+// openDir opens a directory for reading its entries.
+func openDir(path string) (*os.File, error) { return os.Open(path) }

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"slices"
+	"strings"
 )
 
 // ErrNotRegular reports a path that names something other than a regular
@@ -74,4 +77,18 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("file grew past %d bytes while read", limit)}
 	}
 	return b, nil
+}
+
+// ReadDir is os.ReadDir (the entries of the directory at path, sorted by
+// name) except that a path naming a FIFO fails at once with ENOTDIR
+// instead of waiting for a writer.
+func ReadDir(path string) ([]fs.DirEntry, error) {
+	f, err := openDir(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	slices.SortFunc(ents, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return ents, err
 }
