@@ -82,8 +82,8 @@ func MethodID(name string) uint32 {
 	return h
 }
 
-// Errors returned by this package, checked with errors.Is. Package memlink
-// re-exports them under the same names.
+// Errors reported about module files, checked with errors.Is. Package
+// memlink re-exports these three under the same names.
 var (
 	// ErrInvalidModule reports a file that cannot be loaded as a module: not
 	// a shared library, built for another CPU or operating system,
@@ -94,8 +94,4 @@ var (
 	// ErrABIVersion reports a module announcing an ABI version this package
 	// cannot drive.
 	ErrABIVersion = errors.New("unsupported ABI version")
-	// ErrUnsupported reports a platform on which modules cannot be opened.
-	ErrUnsupported = errors.New("loading modules is not supported on this platform")
-	// ErrLibraryClosed reports a use of a Library after Close.
-	ErrLibraryClosed = errors.New("library closed")
 )

@@ -92,24 +92,6 @@ func TestCheckImageMatchesCheckFile(t *testing.T) {
 	}
 }
 
-// TestOpenAsNamesTheOriginal opens a module under another name and checks
-// that binding errors speak of that name only.
-func TestOpenAsNamesTheOriginal(t *testing.T) {
-	p := modtest.Path(t, "missing")
-	lib, err := OpenAs(p, "/srv/plugins/original.so")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lib.Close()
-	if lib.Path() != p {
-		t.Errorf("Path() = %q, want the file opened, %q", lib.Path(), p)
-	}
-	_, err = Bind(lib)
-	if !errors.Is(err, ErrMissingSymbol) || !strings.Contains(err.Error(), "/srv/plugins/original.so") || strings.Contains(err.Error(), p) {
-		t.Errorf("Bind = %v; want ErrMissingSymbol naming /srv/plugins/original.so and not %s", err, p)
-	}
-}
-
 func TestInspectFormats(t *testing.T) {
 	elf := make([]byte, 64)
 	copy(elf, "\x7fELF\x02\x01\x01")

@@ -3,7 +3,9 @@ package memlink
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/hotreload"
@@ -178,3 +180,88 @@ func (e *DigestError) Error() string {
 
 // Unwrap returns ErrDigestMismatch.
 func (e *DigestError) Unwrap() error { return ErrDigestMismatch }
+
+// CrashError is the error of a call on an isolated module whose worker
+// process ended while the call ran in it. It matches ErrModuleCrashed.
+type CrashError struct {
+	// Module is the module's file name, such as "echo.so".
+	Module string
+	// Method is the method the caller called.
+	Method string
+	// Reason classifies the end: one of WorkerRestartReasons, or
+	// "shutdown" for a worker killed because its module was unloaded (or
+	// its runtime closed) while the call still ran.
+	Reason string
+	// Signal names the signal that ended the worker, such as "SIGSEGV",
+	// or is empty when it exited.
+	Signal string
+	// ExitCode is the worker's exit status, or -1 when a signal ended it.
+	ExitCode int
+	// Pid is the worker's process id.
+	Pid int
+	// Detail says more when there is more to say: "killed after timeout:
+	// a call ran longer than 2s", "memory limit of 256 MiB reached", or
+	// why no new worker runs.
+	Detail string
+}
+
+func (e *CrashError) Error() string {
+	var b strings.Builder
+	b.WriteString("memlink: module ")
+	b.WriteString(e.Module)
+	b.WriteString(" crashed: ")
+	if e.Signal != "" {
+		b.WriteString(e.Signal)
+	} else {
+		b.WriteString("exit status ")
+		b.WriteString(strconv.Itoa(e.ExitCode))
+	}
+	if e.Detail != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Detail)
+		b.WriteString(")")
+	}
+	if e.Method != "" {
+		b.WriteString(" in method ")
+		b.WriteString(strconv.Quote(e.Method))
+	}
+	if e.Pid > 0 {
+		b.WriteString(", worker pid ")
+		b.WriteString(strconv.Itoa(e.Pid))
+	}
+	return b.String()
+}
+
+// Unwrap returns ErrModuleCrashed.
+func (e *CrashError) Unwrap() error { return ErrModuleCrashed }
+
+// DirError reports the files of a LoadDir call that did not load.
+type DirError struct {
+	// Dir is the directory that was scanned.
+	Dir string
+	// Files maps each file that failed to its error.
+	Files map[string]error
+}
+
+func (e *DirError) Error() string {
+	names := make([]string, 0, len(e.Files))
+	for n := range e.Files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "memlink: %d module(s) in %s failed to load", len(names), e.Dir)
+	for _, n := range names {
+		fmt.Fprintf(&b, "\n\t%s: %v", n, e.Files[n])
+	}
+	return b.String()
+}
+
+// Unwrap returns the errors of the individual files.
+func (e *DirError) Unwrap() []error {
+	errs := make([]error, 0, len(e.Files))
+	for _, err := range e.Files {
+		errs = append(errs, err)
+	}
+	return errs
+}

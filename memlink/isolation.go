@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -112,108 +111,10 @@ func WithIsolation(iso Isolation) LoadOption {
 // cancelled).
 func WorkerRestartReasons() []string { return isolate.Reasons() }
 
-// CrashError is the error of a call on an isolated module whose worker
-// process ended while the call ran in it. It matches ErrModuleCrashed.
-type CrashError struct {
-	// Module is the module's file name, such as "echo.so".
-	Module string
-	// Method is the method the caller called.
-	Method string
-	// Reason classifies the end: one of WorkerRestartReasons, or
-	// "shutdown" for a worker killed because its module was unloaded (or
-	// its runtime closed) while the call still ran.
-	Reason string
-	// Signal names the signal that ended the worker, such as "SIGSEGV",
-	// or is empty when it exited.
-	Signal string
-	// ExitCode is the worker's exit status, or -1 when a signal ended it.
-	ExitCode int
-	// Pid is the worker's process id.
-	Pid int
-	// Detail says more when there is more to say: "killed after timeout:
-	// a call ran longer than 2s", "memory limit of 256 MiB reached", or
-	// why no new worker runs.
-	Detail string
-}
-
-func (e *CrashError) Error() string {
-	var b strings.Builder
-	b.WriteString("memlink: module ")
-	b.WriteString(e.Module)
-	b.WriteString(" crashed: ")
-	if e.Signal != "" {
-		b.WriteString(e.Signal)
-	} else {
-		b.WriteString("exit status ")
-		b.WriteString(strconv.Itoa(e.ExitCode))
-	}
-	if e.Detail != "" {
-		b.WriteString(" (")
-		b.WriteString(e.Detail)
-		b.WriteString(")")
-	}
-	if e.Method != "" {
-		b.WriteString(" in method ")
-		b.WriteString(strconv.Quote(e.Method))
-	}
-	if e.Pid > 0 {
-		b.WriteString(", worker pid ")
-		b.WriteString(strconv.Itoa(e.Pid))
-	}
-	return b.String()
-}
-
-// Unwrap returns ErrModuleCrashed.
-func (e *CrashError) Unwrap() error { return ErrModuleCrashed }
-
-// CallContext is Call with a context. The context is checked before the
-// call. For an isolated module it is also honoured while the call waits
-// for a free slot or a restarting worker and while it runs: when it ends,
-// a call the worker has not begun is withdrawn, and a running one kills
-// the worker, and the call returns an error wrapping ctx.Err(). A module
-// loaded in process cannot be interrupted: its call runs to the end, and
-// the context only decides whether it starts.
-func (rt *Runtime) CallContext(ctx context.Context, h Handle, method string, args []byte) ([]byte, error) {
-	return rt.CallAppendContext(ctx, nil, h, method, args)
-}
-
-// CallAppendContext is CallAppend with a context, honoured as CallContext
-// says.
-//
-// Its admission loop repeats CallAppend's on purpose: one shared function
-// taking the context cost the 64-byte ABI-1 call 2-3 ns (4-6 %, measured
-// interleaved), and CallAppend is the path the runtime is measured by.
-func (rt *Runtime) CallAppendContext(ctx context.Context, dst []byte, h Handle, method string, args []byte) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return dst, fmt.Errorf("memlink: handle %d: method %q: %w", h, method, err)
-	}
-	e := rt.lookup(h)
-	if e == nil {
-		return dst, rt.unknown(h)
-	}
-	for {
-		in := e.cur.Load()
-		if in != nil {
-			if li, ok := in.gate.Enter(); ok {
-				var out []byte
-				var err error
-				if in.iso != nil {
-					out, err = in.callIsolated(ctx, dst, method, args)
-				} else {
-					out, err = in.call(li, dst, method, args)
-				}
-				in.gate.Exit(li)
-				return out, err
-			}
-		}
-		if err := e.await(in); err != nil {
-			return dst, fmt.Errorf("memlink: handle %d: %w", h, err)
-		}
-	}
-}
-
-// isoInstance is the isolated half of an instance.
-type isoInstance struct {
+// isolatedModule is a module loaded into a worker process of its own
+// (WithIsolation). This file is its whole behaviour.
+type isolatedModule struct {
+	moduleBase
 	c     *isolate.Client
 	cfg   Isolation
 	drain time.Duration // bound on memlink_shutdown and the worker's exit
@@ -227,10 +128,10 @@ type isoInstance struct {
 // memfd is handed to the worker as an inherited descriptor (the path the
 // host opens it by, /proc/self/fd/N, means nothing in another process), so
 // the worker runs the very bytes the host validated and hashed.
-func openIsolated(o *options, path, name string, config []byte, gen uint64, iso Isolation, copied *privateFile) (*instance, error) {
+func openIsolated(o *options, path, name string, config []byte, iso Isolation, copied *privateFile) (*isolatedModule, error) {
 	cfg := isolate.Config{
 		Path:        path,
-		Name:        filepath.Base(path),
+		Name:        filepath.Base(name),
 		Init:        config,
 		Slots:       iso.Slots,
 		OutputCap:   o.outputCap,
@@ -246,16 +147,9 @@ func openIsolated(o *options, path, name string, config []byte, gen uint64, iso 
 	if err != nil {
 		return nil, isolatedLoadErr(path, name, err)
 	}
-	return &instance{
-		path:        path,
-		file:        filepath.Base(path),
-		gen:         gen,
-		gate:        hotreload.NewGate(o.lanes),
-		outCap:      o.outputCap,
-		maxOutput:   o.maxOutput,
-		sampleEvery: o.sampleEvery,
-		iso:         &isoInstance{c: c, cfg: iso, drain: o.drainTimeout},
-	}, nil
+	m := &isolatedModule{moduleBase: newModuleBase(o, name), c: c, cfg: iso, drain: o.drainTimeout}
+	m.tick.Store(m.samplePhase())
+	return m, nil
 }
 
 // remoteError carries the text of an error made in the worker and the
@@ -305,29 +199,22 @@ func crashError(file, method string, ex *isolate.Exit, detail string) *CrashErro
 	return e
 }
 
-// callWorker is instance.call for an isolated instance, without a context.
-func (in *instance) callWorker(dst []byte, method string, args []byte) ([]byte, error) {
-	return in.callIsolated(context.Background(), dst, method, args)
-}
-
-// callIsolated is instance.call for an isolated instance.
-func (in *instance) callIsolated(ctx context.Context, dst []byte, method string, args []byte) ([]byte, error) {
-	if in.corrupted.Load() {
-		in.spareStats.errs[errKindCorrupted].Add(1)
-		return dst, in.corruptErr(method, "an earlier call")
+// call is the call path of an isolated module.
+func (m *isolatedModule) call(ctx context.Context, dst []byte, method string, args []byte) ([]byte, error) {
+	if m.corrupted.Load() {
+		return dst, m.quarantined(method)
 	}
-	iso := in.iso
 	var start time.Time
-	sample := in.sampleEvery != 0 && iso.tick.Add(1)%in.sampleEvery == 0
+	sample := m.sampleEvery != 0 && m.tick.Add(1)%m.sampleEvery == 0
 	if sample {
 		start = time.Now()
 	}
-	out, res, err := iso.c.Call(ctx, dst, abi.MethodID(method), args)
+	out, res, err := m.c.Call(ctx, dst, abi.MethodID(method), args)
 	if sample {
-		in.spareStats.observe(time.Since(start), true, callBucketNanos)
+		m.shared.observe(time.Since(start), true, callBucketNanos)
 	}
 	if err != nil {
-		return dst, in.isolatedErr(method, err)
+		return dst, m.isolatedErr(method, err)
 	}
 	switch res.Kind {
 	case isolate.ResultOK:
@@ -337,41 +224,41 @@ func (in *instance) callIsolated(ctx context.Context, dst []byte, method string,
 		if res.Code == abi.CodePanicked {
 			kind = errKindPanicked
 		}
-		in.spareStats.errs[kind].Add(1)
-		return dst, &CallError{Module: in.file, Method: method, Code: res.Code, Message: res.Message}
+		m.shared.errs[kind].Add(1)
+		return dst, &CallError{Module: m.file, Method: method, Code: res.Code, Message: res.Message}
 	case isolate.ResultOverrun:
-		return dst, in.corruptIsolated(method, fmt.Sprintf("wrote past its %d-byte output buffer", res.Cap))
+		return dst, m.corrupt(method, fmt.Sprintf("wrote past its %d-byte output buffer", res.Cap))
 	case isolate.ResultLiar:
-		return dst, in.corruptIsolated(method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", res.N, res.Cap))
+		return dst, m.corrupt(method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", res.N, res.Cap))
 	}
 	return dst, fmt.Errorf("%w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
-		ErrOutputTooLarge, in.file, method, res.N, res.Cap)
+		ErrOutputTooLarge, m.file, method, res.N, res.Cap)
 }
 
-func (in *instance) corruptIsolated(method, what string) error {
-	in.corrupted.Store(true)
-	in.spareStats.errs[errKindCorrupted].Add(1)
-	return in.corruptErr(method, what)
+func (m *isolatedModule) corrupt(method, what string) error {
+	m.corrupted.Store(true)
+	m.shared.errs[errKindCorrupted].Add(1)
+	return m.corruptErr(method, what)
 }
 
 // isolatedErr turns an isolate failure into this package's errors.
-func (in *instance) isolatedErr(method string, err error) error {
+func (m *isolatedModule) isolatedErr(method string, err error) error {
 	var f *isolate.Failure
 	if !errors.As(err, &f) {
 		if errors.Is(err, isolate.ErrClosed) {
-			return fmt.Errorf("memlink: %s: %w", in.file, ErrUnknownHandle)
+			return fmt.Errorf("%s: %w", m.file, ErrUnknownHandle)
 		}
 		return err
 	}
 	switch f.Kind {
 	case isolate.FailTimeout:
-		return fmt.Errorf("memlink: %s: method %q ran longer than %v; its worker was killed: %w",
-			in.file, method, in.iso.cfg.CallTimeout, ErrCallTimeout)
+		return fmt.Errorf("%s: method %q ran longer than %v; its worker was killed: %w",
+			m.file, method, m.cfg.CallTimeout, ErrCallTimeout)
 	case isolate.FailCanceled:
 		if f.Killed {
-			return fmt.Errorf("memlink: %s: method %q: %w; its worker was killed", in.file, method, f.Ctx)
+			return fmt.Errorf("%s: method %q: %w; its worker was killed", m.file, method, f.Ctx)
 		}
-		return fmt.Errorf("memlink: %s: method %q: %w", in.file, method, f.Ctx)
+		return fmt.Errorf("%s: method %q: %w", m.file, method, f.Ctx)
 	}
 	ex := f.Exit
 	if ex == nil {
@@ -381,114 +268,71 @@ func (in *instance) isolatedErr(method string, err error) error {
 	if f.Pending != nil {
 		detail = "no worker runs: " + f.Pending.Error()
 	}
-	return crashError(in.file, method, ex, detail)
+	return crashError(m.file, method, ex, detail)
 }
 
-// hasState reports whether the module exports the state functions.
-func (in *instance) hasState() bool {
-	if in.iso != nil {
-		return in.iso.c.Info().HasState
-	}
-	return in.mod.HasState()
-}
+func (m *isolatedModule) hasState() bool { return m.c.Info().HasState }
 
-// saveState serialises the module's state for a stateful reload.
-func (in *instance) saveState() ([]byte, error) {
-	if in.iso == nil {
-		size := in.mod.StateSize()
-		if size > maxStateBytes {
-			return nil, fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, in.file, size)
-		}
-		state := make([]byte, size)
-		if rc := in.mod.SerializeState(state); rc != 0 {
-			return nil, fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, in.file, rc)
-		}
-		return state, nil
-	}
-	state, res, err := in.iso.c.GetState(context.Background(), maxStateBytes)
+func (m *isolatedModule) saveState() ([]byte, error) {
+	state, res, err := m.c.GetState(context.Background(), maxStateBytes)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("%w: %s: %w", hotreload.ErrStateTransfer, in.file, in.isolatedErr("memlink_serialize_state", err))
+		return nil, fmt.Errorf("%w: %w", hotreload.ErrStateTransfer, m.isolatedErr("memlink_serialize_state", err))
 	case res.Kind == isolate.ResultTooLarge:
-		return nil, fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, in.file, res.N)
+		return nil, fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, m.file, res.N)
+	case res.Kind == isolate.ResultOverrun:
+		return nil, fmt.Errorf("%w: %w", hotreload.ErrStateTransfer,
+			m.corrupt("memlink_serialize_state", fmt.Sprintf("wrote past its %d-byte state buffer", res.Cap)))
 	case res.Kind != isolate.ResultOK:
-		return nil, fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, in.file, res.Code)
+		return nil, fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, m.file, res.Code)
 	}
 	return state, nil
 }
 
-// restoreState hands a state saved by saveState to the module.
-func (in *instance) restoreState(state []byte) error {
-	rc := int32(0)
-	if in.iso == nil {
-		rc = in.mod.DeserializeState(state)
-	} else {
-		res, err := in.iso.c.SetState(context.Background(), state)
-		if err != nil {
-			return fmt.Errorf("%w: %s: %w", hotreload.ErrStateTransfer, in.source(), in.isolatedErr("memlink_deserialize_state", err))
-		}
-		rc = res.Code
+func (m *isolatedModule) restoreState(state []byte) error {
+	res, err := m.c.SetState(context.Background(), state)
+	if err != nil {
+		return fmt.Errorf("%w: %w", hotreload.ErrStateTransfer, m.isolatedErr("memlink_deserialize_state", err))
 	}
-	if rc != 0 {
-		return fmt.Errorf("%w: %s: memlink_deserialize_state returned %d", hotreload.ErrStateTransfer, in.source(), rc)
+	if res.Code != 0 {
+		return fmt.Errorf("%w: %s: memlink_deserialize_state returned %d", hotreload.ErrStateTransfer, m.file, res.Code)
 	}
 	return nil
 }
 
-// isolation returns the isolation the instance was loaded with, or nil.
-func (in *instance) isolation() *Isolation {
-	if in.iso == nil {
-		return nil
-	}
-	iso := in.iso.cfg
-	return &iso
+// arena reports the memory shared with the worker for call buffers, all
+// of it mapped for the worker's slots.
+func (m *isolatedModule) arena() (used, capacity int) {
+	n := m.c.RegionBytes()
+	return n, n
 }
 
-// arena reports the memory set aside for call buffers: the arena of an
-// in-process instance, the shared region of an isolated one.
-func (in *instance) arena() (used, capacity int) {
-	if in.iso != nil {
-		n := in.iso.c.RegionBytes()
-		return n, n
+// abandon kills the worker of a module whose calls did not drain in time,
+// so that they fail now rather than hold the unload (or reload) for ever.
+func (m *isolatedModule) abandon() { m.c.Abandon() }
+
+// shutdown runs memlink_shutdown in the worker and waits for it to exit
+// (killing it after the drain timeout).
+func (m *isolatedModule) shutdown() error {
+	rc, err := m.c.Shutdown(m.drain)
+	var f *isolate.Failure
+	switch {
+	case errors.As(err, &f) && f.Kind == isolate.FailTimeout:
+		// Bounded by the drain timeout, not by CallTimeout.
+		return fmt.Errorf("%s: memlink_shutdown ran longer than %v (WithDrainTimeout); its worker was killed: %w",
+			m.file, m.drain, ErrCallTimeout)
+	case err != nil:
+		return fmt.Errorf("memlink_shutdown: %w", m.isolatedErr("memlink_shutdown", err))
+	case rc != 0:
+		return fmt.Errorf("%s: memlink_shutdown returned %d (%s)", m.file, rc, abi.CodeText(rc))
 	}
-	return in.mem.Used(), in.mem.Capacity()
+	return nil
 }
 
-// abandon kills the worker of an isolated instance whose calls did not
-// drain in time, so that they fail now rather than hold the unload (or
-// reload) for ever. It does nothing in process, where calls cannot be
-// stopped.
-func (in *instance) abandon() {
-	if in.iso != nil {
-		in.iso.c.Abandon()
-	}
-}
-
-// shutdownIsolated runs memlink_shutdown in the worker, waits for it to
-// exit (killing it after the drain timeout) and removes a private copy.
-func (in *instance) shutdownIsolated() error {
-	rc, err := in.iso.c.Shutdown(in.iso.drain)
-	if err != nil {
-		err = fmt.Errorf("memlink: %s: memlink_shutdown: %w", in.path, in.isolatedErr("memlink_shutdown", err))
-	} else if rc != 0 {
-		err = fmt.Errorf("memlink: %s: memlink_shutdown returned %d (%s)", in.path, rc, abi.CodeText(rc))
-	}
-	if in.private != nil {
-		err = errors.Join(err, in.private.remove())
-	}
-	return err
-}
+func (m *isolatedModule) addTotals(t *totals) { t.restarts = m.c.Restarts() }
 
 // numRestartReasons is the number of WorkerRestartReasons.
 const numRestartReasons = int(isolate.NumReasons)
-
-// restarts returns the worker losses of an isolated instance by reason.
-func (in *instance) restarts() [numRestartReasons]uint64 {
-	if in.iso == nil {
-		return [numRestartReasons]uint64{}
-	}
-	return in.iso.c.Restarts()
-}
 
 // workerRestarts turns counts into ModuleStats.WorkerRestarts.
 func workerRestarts(n *[numRestartReasons]uint64) map[string]uint64 {

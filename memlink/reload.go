@@ -139,14 +139,13 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Config, rep hotreload.Report,
 	rolledBack func(error) error, start time.Time) (hotreload.Report, error) {
 	discard := func() {
-		next.gate.Close()
-		_ = next.shutdown() // the reason for the rollback is the error to report
+		_ = next.discard() // the reason for the rollback is the error to report
 	}
-	if !old.hasState() || !next.hasState() {
+	if !old.mod.hasState() || !next.mod.hasState() {
 		discard()
-		which := old.file
-		if old.hasState() {
-			which = next.origin
+		which := old.file()
+		if old.mod.hasState() {
+			which = next.file()
 		}
 		return rep, rolledBack(fmt.Errorf("%w: %s", hotreload.ErrStateUnsupported, which))
 	}
@@ -170,9 +169,9 @@ func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Con
 		rep.Result = hotreload.ResultDrainTimeout
 		return rep, rolledBack(fmt.Errorf("%d call(s) still running after %v: %w", old.gate.InFlight(), cfg.Timeout(), ErrDrainTimeout))
 	}
-	state, err := old.saveState() // in process or across the process boundary (isolation.go)
+	state, err := old.mod.saveState() // in process or across the process boundary (isolation.go)
 	if err == nil {
-		err = next.restoreState(state)
+		err = next.mod.restoreState(state)
 	}
 	if err != nil {
 		reopen()
@@ -185,8 +184,11 @@ func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Con
 	e.signal()
 	e.mu.Unlock()
 	// The reload has succeeded; a failing memlink_shutdown of the old
-	// version cannot undo it.
-	_ = e.finish(old)
+	// version cannot undo it. The reload lock keeps Unload away, so the
+	// drained old version is this reload's to end.
+	if old.claim() {
+		_ = e.finish(old)
+	}
 	rep.Generation, rep.StateBytes, rep.Result = next.gen, len(state), hotreload.ResultOK
 	rep.Switch = time.Since(start)
 	return rep, nil

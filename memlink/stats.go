@@ -2,10 +2,10 @@ package memlink
 
 import (
 	"slices"
-
-	"github.com/memlink/memlink-go/hotreload"
 	"sync/atomic"
 	"time"
+
+	"github.com/memlink/memlink-go/hotreload"
 )
 
 // loadErrorReasons are the values LoadErrorReason returns, in a fixed order.
@@ -28,6 +28,104 @@ type runtimeCounters struct {
 func (c *runtimeCounters) loadErr(err error) {
 	r := LoadErrorReason(err)
 	c.loadErrs[slices.Index(loadErrorReasons, r)].Add(1)
+}
+
+// Error kinds counted per module (see ModuleStats.Errors).
+const (
+	errKindCode      = iota // the module returned a non-zero code
+	errKindPanicked         // code -5
+	errKindCorrupted        // canary overwritten or output length lie
+	numErrKinds
+)
+
+// numBuckets is the number of finite buckets of the call-duration
+// duration histogram (calls, loads, reloads); Histogram.Bounds lists them.
+const numBuckets = 13
+
+// callBuckets are the upper bounds, in seconds, of the sampled
+// call-duration histogram (ModuleStats.Latency): 100ns times powers of 4.
+var callBuckets = [numBuckets]float64{
+	100e-9, 400e-9, 1.6e-6, 6.4e-6, 25.6e-6, 102.4e-6, 409.6e-6,
+	1.6384e-3, 6.5536e-3, 26.2144e-3, 104.8576e-3, 419.4304e-3, 1.6777216,
+}
+
+// lifecycleBuckets are the upper bounds, in seconds, of the load and reload
+// duration histograms, which take from tens of microseconds to a drain
+// timeout.
+var lifecycleBuckets = [numBuckets]float64{
+	100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 1, 10, 60,
+}
+
+var callBucketNanos, lifecycleBucketNanos = nanos(&callBuckets), nanos(&lifecycleBuckets)
+
+func nanos(bounds *[numBuckets]float64) *[numBuckets]int64 {
+	var ns [numBuckets]int64
+	for i, b := range bounds {
+		ns[i] = int64(b * 1e9)
+	}
+	return &ns
+}
+
+// counters are the error and latency statistics of the calls made through
+// one lane. A lane's owner updates them with a plain load and store (it is
+// the only writer); shared counters (the overflow lane) use atomic adds.
+// The gate counts the calls themselves.
+type counters struct {
+	errs     [numErrKinds]atomic.Uint64
+	hist     [numBuckets + 1]atomic.Uint64
+	sumNanos atomic.Uint64
+}
+
+func bump(c *atomic.Uint64, shared bool, n uint64) {
+	if shared {
+		c.Add(n)
+		return
+	}
+	c.Store(c.Load() + n)
+}
+
+func (c *counters) observe(d time.Duration, shared bool, bounds *[numBuckets]int64) {
+	ns := int64(d)
+	i := 0
+	for i < len(bounds) && ns > bounds[i] {
+		i++
+	}
+	bump(&c.hist[i], shared, 1)
+	bump(&c.sumNanos, shared, uint64(max(ns, 0)))
+}
+
+// addTo accumulates c into the plain totals t.
+func (c *counters) addTo(t *totals) {
+	for i := range c.errs {
+		t.errs[i] += c.errs[i].Load()
+	}
+	for i := range c.hist {
+		t.hist[i] += c.hist[i].Load()
+	}
+	t.sumNanos += c.sumNanos.Load()
+}
+
+// totals is a plain snapshot of counters.
+type totals struct {
+	calls    uint64
+	errs     [numErrKinds]uint64
+	hist     [numBuckets + 1]uint64
+	sumNanos uint64
+	restarts [numRestartReasons]uint64 // isolated modules' lost workers
+}
+
+func (t *totals) add(o *totals) {
+	t.calls += o.calls
+	for i := range t.errs {
+		t.errs[i] += o.errs[i]
+	}
+	for i := range t.restarts {
+		t.restarts[i] += o.restarts[i]
+	}
+	for i := range t.hist {
+		t.hist[i] += o.hist[i]
+	}
+	t.sumNanos += o.sumNanos
 }
 
 // Histogram is a snapshot of a duration histogram with cumulative-free
@@ -151,7 +249,7 @@ func (rt *Runtime) Stats() Stats {
 		}
 		if cur := snap.cur; cur != nil {
 			ms.Path, ms.Generation = cur.source(), cur.gen
-			ms.ArenaBytes, _ = cur.arena()
+			ms.ArenaBytes, _ = cur.mod.arena()
 			if cur.iso != nil {
 				ms.WorkerRestarts = workerRestarts(&t.restarts)
 			}

@@ -26,7 +26,8 @@
 //   - abi99, initfail and missing are broken on purpose: an unknown ABI
 //     version, an init that fails, and a missing memlink_call.
 //   - errors returns each result code on request, sleep blocks for a given
-//     time, overflow writes past the ABI-1 output buffer, and configured
+//     time, overflow writes past the ABI-1 output buffer, greedy past the
+//     buffers it asked for (the -4 retry and its state), and configured
 //     returns the configuration it was initialised with.
 //   - crashy, segv, abort, exit, loop and bomb are builds of fault.c, which
 //     fails the ways no in-process host survives (a null store, abort(),

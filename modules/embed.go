@@ -52,6 +52,7 @@ var all = []Module{
 	{Name: "errors", Source: "errors.c", Doc: "ABI 1: each method returns a chosen result code"},
 	{Name: "sleep", Source: "sleep.c", Doc: `ABI 1: "sleep" waits the given milliseconds; other methods echo`},
 	{Name: "overflow", Source: "overflow.c", Doc: "ABI 1: writes N bytes of 'A' (default 4160), past the 4096-byte buffer"},
+	{Name: "greedy", Source: "greedy.c", Doc: "ABI 2 with state: asks for 5000 bytes (retry, state) and writes 5050"},
 	{Name: "configured", Source: "configured.c", Doc: `ABI 1: "config" returns the configuration passed to memlink_init`},
 	{Name: "crashy", Source: "fault.c", Doc: `ABI 1: echoes, but "segv", "abort", "exit", "loop" and "bomb" crash, hang or exhaust memory`},
 	{Name: "segv", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=1"}, Doc: `crashy whose "process" stores through a null pointer (SIGSEGV)`},

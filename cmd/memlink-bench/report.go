@@ -10,8 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/internal/benchresult"
+	"github.com/memlink/memlink-go/internal/callpath"
 )
 
 // This file turns results into text: the JSON lines of -json and the
@@ -115,7 +115,7 @@ func describeEnv(cfg config) env {
 		cpu:       benchresult.CPUModel(),
 		cpus:      runtime.NumCPU(),
 		goVersion: runtime.Version(),
-		callPath:  abi.CallPath,
+		callPath:  callpath.Name,
 		count:     cfg.count,
 		duration:  cfg.duration.String(),
 	}

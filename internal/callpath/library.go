@@ -1,6 +1,10 @@
-package abi
+package callpath
 
 import (
+	"errors"
+
+	"github.com/memlink/memlink-go/abi"
+
 	"fmt"
 	"sync/atomic"
 )
@@ -19,7 +23,7 @@ type Library struct {
 // Open opens the shared library at path with every symbol resolved now and
 // kept local to the library. The file is not validated here; see
 // [CheckFile]. A library the loader refuses yields an error wrapping
-// [ErrInvalidModule] with the loader's own message.
+// [abi.ErrInvalidModule] with the loader's own message.
 //
 // Opening a path that is already open returns the same image: the loader
 // counts references, and both share the library's global variables.
@@ -40,14 +44,14 @@ func OpenAs(path, name string) (*Library, error) {
 func (l *Library) Path() string { return l.path }
 
 // Lookup returns the address of the exported function name, or an error
-// wrapping [ErrMissingSymbol] that names the symbol and the file.
+// wrapping [abi.ErrMissingSymbol] that names the symbol and the file.
 func (l *Library) Lookup(name string) (uintptr, error) {
 	if l.closed.Load() {
 		return 0, fmt.Errorf("%s: %w", l.name, ErrLibraryClosed)
 	}
 	p, err := lookupSymbol(l.handle, name)
 	if err != nil || p == 0 {
-		return 0, fmt.Errorf("%w: %s does not export %s", ErrMissingSymbol, l.name, name)
+		return 0, fmt.Errorf("%w: %s does not export %s", abi.ErrMissingSymbol, l.name, name)
 	}
 	return p, nil
 }
@@ -63,3 +67,12 @@ func (l *Library) Close() error {
 	}
 	return nil
 }
+
+// Errors of this package, checked with errors.Is.
+var (
+	// ErrUnsupported reports a platform on which modules cannot be opened.
+	// It matches errors.ErrUnsupported.
+	ErrUnsupported = fmt.Errorf("loading modules is not supported on this platform: %w", errors.ErrUnsupported)
+	// ErrLibraryClosed reports a use of a Library after Close.
+	ErrLibraryClosed = errors.New("library closed")
+)

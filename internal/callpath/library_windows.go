@@ -1,8 +1,10 @@
 //go:build windows
 
-package abi
+package callpath
 
 import (
+	"github.com/memlink/memlink-go/abi"
+
 	"fmt"
 
 	"golang.org/x/sys/windows"
@@ -13,7 +15,7 @@ func openLibrary(path, name string) (uintptr, error) {
 	// own dependencies next to it rather than next to the host executable.
 	h, err := windows.LoadLibraryEx(path, 0, windows.LOAD_WITH_ALTERED_SEARCH_PATH)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s: LoadLibraryEx: %v", ErrInvalidModule, name, err)
+		return 0, fmt.Errorf("%w: %s: LoadLibraryEx: %v", abi.ErrInvalidModule, name, err)
 	}
 	return uintptr(h), nil
 }

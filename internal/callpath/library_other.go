@@ -1,6 +1,6 @@
 //go:build !(darwin || freebsd || linux || netbsd || windows)
 
-package abi
+package callpath
 
 func openLibrary(path, name string) (uintptr, error) { return 0, ErrUnsupported }
 

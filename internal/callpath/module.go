@@ -1,6 +1,8 @@
-package abi
+package callpath
 
 import (
+	"github.com/memlink/memlink-go/abi"
+
 	"fmt"
 	"unsafe"
 )
@@ -10,7 +12,7 @@ import (
 // they validate nothing and must only be used while the library is open.
 type Module struct {
 	lib *Library
-	// Version is the ABI version the module announced (Version1 when it has
+	// Version is the ABI version the module announced (abi.Version1 when it has
 	// no memlink_abi_version export).
 	Version uint32
 
@@ -21,31 +23,31 @@ type Module struct {
 // Bind looks up the exports of lib and checks the announced ABI version.
 // memlink_init and memlink_shutdown are required, as is memlink_call for an
 // ABI-1 module or memlink_call_v2 for an ABI-2 one. A version above
-// [MaxVersion] (or zero) yields an error wrapping [ErrABIVersion].
+// [abi.MaxVersion] (or zero) yields an error wrapping [abi.ErrABIVersion].
 func Bind(lib *Library) (*Module, error) {
-	m := &Module{lib: lib, Version: Version1}
-	if p, err := lib.Lookup(SymVersion); err == nil {
+	m := &Module{lib: lib, Version: abi.Version1}
+	if p, err := lib.Lookup(abi.SymVersion); err == nil {
 		v := uint32(callRaw(p))
-		if v == 0 || v > MaxVersion {
+		if v == 0 || v > abi.MaxVersion {
 			return nil, fmt.Errorf("%w: %s announces ABI version %d; this runtime supports 1 to %d",
-				ErrABIVersion, lib.name, v, MaxVersion)
+				abi.ErrABIVersion, lib.name, v, abi.MaxVersion)
 		}
 		m.Version = v
 	}
 	required := []struct {
 		name string
 		dst  *uintptr
-	}{{SymInit, &m.init}, {SymShutdown, &m.shutdown}}
-	if m.Version >= Version2 {
+	}{{abi.SymInit, &m.init}, {abi.SymShutdown, &m.shutdown}}
+	if m.Version >= abi.Version2 {
 		required = append(required, struct {
 			name string
 			dst  *uintptr
-		}{SymCallV2, &m.callV2})
+		}{abi.SymCallV2, &m.callV2})
 	} else {
 		required = append(required, struct {
 			name string
 			dst  *uintptr
-		}{SymCall, &m.call})
+		}{abi.SymCall, &m.call})
 	}
 	for _, r := range required {
 		p, err := lib.Lookup(r.name)
@@ -54,11 +56,11 @@ func Bind(lib *Library) (*Module, error) {
 		}
 		*r.dst = p
 	}
-	m.stateSize, _ = lib.Lookup(SymStateSize)
-	m.serialize, _ = lib.Lookup(SymSerializeState)
-	m.deserialize, _ = lib.Lookup(SymDeserializeState)
-	if m.Version >= Version2 && m.call == 0 {
-		m.call, _ = lib.Lookup(SymCall)
+	m.stateSize, _ = lib.Lookup(abi.SymStateSize)
+	m.serialize, _ = lib.Lookup(abi.SymSerializeState)
+	m.deserialize, _ = lib.Lookup(abi.SymDeserializeState)
+	if m.Version >= abi.Version2 && m.call == 0 {
+		m.call, _ = lib.Lookup(abi.SymCall)
 	}
 	return m, nil
 }

@@ -1,8 +1,10 @@
 //go:build darwin || freebsd || linux || netbsd
 
-package abi
+package callpath
 
 import (
+	"github.com/memlink/memlink-go/abi"
+
 	"fmt"
 	"strings"
 
@@ -12,7 +14,7 @@ import (
 func openLibrary(path, name string) (uintptr, error) {
 	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s: dynamic loader: %s", ErrInvalidModule, name, strings.ReplaceAll(err.Error(), path, name))
+		return 0, fmt.Errorf("%w: %s: dynamic loader: %s", abi.ErrInvalidModule, name, strings.ReplaceAll(err.Error(), path, name))
 	}
 	return h, nil
 }

@@ -1,4 +1,4 @@
-package hotreload
+package gate
 
 import (
 	"context"

@@ -1,6 +1,6 @@
 //go:build !(darwin || freebsd || linux || netbsd || windows)
 
-package abi
+package callpath
 
 // internalCode reads as CodeInternal once truncated to int32.
 const internalCode = ^uintptr(2)
@@ -14,5 +14,5 @@ func callBytes(uintptr, []byte) uintptr { return internalCode }
 
 func invoke(f *Frame, n int) { f.ret = internalCode }
 
-// CallPath names how calls reach C on this platform: none here.
-const CallPath = "none"
+// Name names how calls reach C on this platform: none here.
+const Name = "none"

@@ -1,6 +1,6 @@
 //go:build darwin || freebsd || linux || netbsd || windows
 
-package abi
+package callpath
 
 import (
 	"unsafe"

@@ -1,0 +1,415 @@
+package memlink
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/arena"
+	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/callpath"
+)
+
+// This file is the whole behaviour of a module loaded in process: its
+// library, its call buffers (one lane per gate lane, each followed by a
+// canary) and the call path.
+
+// laneBody is what a call owns while it holds a lane.
+type laneBody struct {
+	out    unsafe.Pointer // output buffer, outCap bytes, canary after it
+	outLen unsafe.Pointer // a uintptr cell for memlink_call_v2's out_len
+	c      *counters      // own, or the module's shared counters
+	frame  callpath.Frame // the C call's argument block, reused
+	shared bool
+	armed  bool   // canary written
+	tick   uint32 // calls since the last latency sample
+
+	lastName *byte // data of the method name of the lane's last call
+	lastLen  int
+	lastID   uint32
+	own      counters
+}
+
+// lane pads laneBody to a multiple of 128 bytes so two lanes never share a
+// cache line (or an adjacent-line prefetch pair).
+type lane struct {
+	laneBody
+	_ [(128 - unsafe.Sizeof(laneBody{})%128) % 128]byte
+}
+
+// spareLane is a heap-backed lane for calls beyond the gate's lanes.
+type spareLane struct {
+	lane
+	mem []byte
+}
+
+const canarySize = 16
+
+// nativeModule is a module loaded into this process.
+type nativeModule struct {
+	moduleBase
+	lib    *callpath.Library
+	mod    *callpath.Module
+	mem    *arena.Arena
+	lanes  []atomic.Pointer[lane] // by gate lane index, created on first use
+	bufs   []byte                 // the lanes' output buffers, one stride each
+	canary [canarySize]byte
+	spare  sync.Pool // *spareLane
+}
+
+// openNative opens, binds and initialises the module at path, which the
+// caller has validated, with lanes call buffers. name is the file errors
+// speak of: path itself, or the original of a private copy.
+func openNative(o *options, path, name string, config []byte, lanes int) (*nativeModule, error) {
+	lib, err := callpath.OpenAs(path, name)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := callpath.Bind(lib)
+	if err != nil {
+		lib.Close()
+		return nil, err
+	}
+	n := &nativeModule{moduleBase: newModuleBase(o, name), lib: lib, mod: mod}
+	// Random bytes with the high bit set: no text or NUL byte a module
+	// writes past its buffer can match one by chance.
+	for i := range n.canary {
+		n.canary[i] = byte(rand.Uint32()) | 0x80
+	}
+	if err := n.allocLanes(lanes); err != nil {
+		lib.Close()
+		return nil, err
+	}
+	n.spare.New = n.newSpare
+	if rc := mod.Init(config); rc != 0 {
+		_ = n.release() // the init failure is the error to report
+		return nil, fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, n.file, rc, abi.CodeText(rc))
+	}
+	return n, nil
+}
+
+// stride is the arena footprint of one lane: the buffer, the canary and the
+// out_len cell, rounded to a cache line.
+func (n *nativeModule) stride() int {
+	return (n.outCap + canarySize + 8 + 63) &^ 63
+}
+
+func (n *nativeModule) allocLanes(count int) error {
+	stride := n.stride()
+	// One spare page at the end keeps a small overrun of the last lane
+	// inside the mapping, where the canary reports it.
+	mem, err := arena.New(count*stride + arena.PageSize())
+	if err != nil {
+		return fmt.Errorf("reserving call buffers: %w", err)
+	}
+	bufs, err := mem.Alloc(count*stride, 64)
+	if err != nil {
+		mem.Close()
+		return fmt.Errorf("reserving call buffers: %w", err)
+	}
+	n.mem, n.bufs = mem, bufs
+	n.lanes = make([]atomic.Pointer[lane], count)
+	return nil
+}
+
+// newLane creates lane i on its first call. Only the call holding gate
+// lane i gets here, so nothing else can be creating it at the same time.
+// Lanes a module never uses cost neither memory nor the pages of their
+// buffers.
+func (n *nativeModule) newLane(i int) *lane {
+	b := n.bufs[i*n.stride():]
+	l := &lane{}
+	l.out = unsafe.Pointer(&b[0])
+	l.outLen = unsafe.Pointer(&b[n.outCap+canarySize])
+	l.c = &l.own
+	l.tick = n.samplePhase()
+	n.lanes[i].Store(l)
+	return l
+}
+
+func (n *nativeModule) newSpare() any {
+	s := &spareLane{mem: make([]byte, n.stride())}
+	s.out = unsafe.Pointer(&s.mem[0])
+	s.outLen = unsafe.Pointer(&s.mem[n.outCap+canarySize])
+	s.c = &n.shared
+	s.shared = true
+	s.tick = n.samplePhase()
+	copy(s.mem[n.outCap:], n.canary[:])
+	s.armed = true
+	return s
+}
+
+// release shuts nothing down: it frees what openNative acquired.
+func (n *nativeModule) release() error {
+	err := n.lib.Close()
+	if n.mem != nil {
+		err = errors.Join(err, n.mem.Close())
+	}
+	return err
+}
+
+func (n *nativeModule) shutdown() error {
+	var err error
+	if rc := n.mod.Shutdown(); rc != 0 {
+		err = fmt.Errorf("%s: memlink_shutdown returned %d (%s)", n.file, rc, abi.CodeText(rc))
+	}
+	return errors.Join(err, n.release())
+}
+
+func (n *nativeModule) addTotals(t *totals) {
+	for i := range n.lanes {
+		if l := n.lanes[i].Load(); l != nil {
+			l.own.addTo(t)
+		}
+	}
+}
+
+func (n *nativeModule) abandon() {} // a call in this process cannot be stopped
+
+// arena reports the call-buffer bytes that calls have used (the lanes
+// created so far) and the bytes reserved for all lanes.
+func (n *nativeModule) arena() (used, capacity int) {
+	made := 0
+	for i := range n.lanes {
+		if n.lanes[i].Load() != nil {
+			made++
+		}
+	}
+	return made * n.stride(), n.mem.Capacity()
+}
+
+func (n *nativeModule) hasState() bool { return n.mod.HasState() }
+
+func (n *nativeModule) saveState() ([]byte, error) {
+	size := n.mod.StateSize()
+	if size > maxStateBytes {
+		return nil, fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, n.file, size)
+	}
+	buf := make([]byte, size+guardSize)
+	state, guard := buf[:size:size], buf[size:]
+	n.arm(guard)
+	rc := n.mod.SerializeState(state)
+	if !n.intact(guard) {
+		n.corrupted.Store(true)
+		n.shared.errs[errKindCorrupted].Add(1)
+		return nil, fmt.Errorf("%w: %w", hotreload.ErrStateTransfer,
+			n.corruptErr("memlink_serialize_state", fmt.Sprintf("wrote past its %d-byte state buffer", size)))
+	}
+	if rc != 0 {
+		return nil, fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, n.file, rc)
+	}
+	return state, nil
+}
+
+func (n *nativeModule) restoreState(state []byte) error {
+	if rc := n.mod.DeserializeState(state); rc != 0 {
+		return fmt.Errorf("%w: %s: memlink_deserialize_state returned %d", hotreload.ErrStateTransfer, n.file, rc)
+	}
+	return nil
+}
+
+// guardSize is the guard that follows every heap buffer a module writes
+// (the buffer of a -4 retry, the state buffer): it is filled with the
+// canary and checked whole, so an overrun of up to guardSize bytes is
+// caught before it reaches other memory. A module that writes further
+// still trips it, but has already written over whatever lay beyond; only
+// isolation contains that.
+const guardSize = 256
+
+// arm fills g with copies of the canary.
+func (n *nativeModule) arm(g []byte) {
+	for i := 0; i < len(g); i += canarySize {
+		copy(g[i:], n.canary[:])
+	}
+}
+
+// intact reports whether g still holds what arm wrote.
+func (n *nativeModule) intact(g []byte) bool {
+	for i := 0; i < len(g); i += canarySize {
+		if string(g[i:min(i+canarySize, len(g))]) != string(n.canary[:min(canarySize, len(g)-i)]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (n *nativeModule) canaryIntact(out unsafe.Pointer) bool {
+	got := unsafe.Slice((*byte)(unsafe.Add(out, n.outCap)), canarySize)
+	return binary.LittleEndian.Uint64(got) == binary.LittleEndian.Uint64(n.canary[:8]) &&
+		binary.LittleEndian.Uint64(got[8:]) == binary.LittleEndian.Uint64(n.canary[8:])
+}
+
+// call runs one call on the lane the gate gave it and appends the result to
+// dst. It is the hot path: no locks, no clock reads except on sampled calls,
+// no allocations unless dst must grow.
+func (n *nativeModule) call(laneIndex int, dst []byte, method string, args []byte) ([]byte, error) {
+	if n.corrupted.Load() {
+		return dst, n.quarantined(method)
+	}
+	var l *lane
+	var spare *spareLane
+	if laneIndex >= 0 {
+		if l = n.lanes[laneIndex].Load(); l == nil {
+			l = n.newLane(laneIndex)
+		}
+	} else {
+		spare = n.spare.Get().(*spareLane)
+		l = &spare.lane
+	}
+	if !l.armed {
+		copy(unsafe.Slice((*byte)(unsafe.Add(l.out, n.outCap)), canarySize), n.canary[:])
+		l.armed = true
+	}
+	sample, start := false, int64(0)
+	if n.sampleEvery != 0 {
+		l.tick++
+		if l.tick >= n.sampleEvery {
+			l.tick = 0
+			sample, start = true, nanotime()
+		}
+	}
+	// Callers nearly always pass the same string (a literal) again: reuse
+	// its id when the string is the very same one as last time on this lane.
+	id := l.lastID
+	if unsafe.StringData(method) != l.lastName || len(method) != l.lastLen {
+		id = abi.MethodID(method)
+		l.lastName, l.lastLen, l.lastID = unsafe.StringData(method), len(method), id
+	}
+	// The C call and the common outcomes are written out here rather than
+	// in a function per ABI: one call level less matters on this path.
+	var rc int32
+	v2 := n.mod.Version >= abi.Version2
+	if v2 {
+		*(*uintptr)(l.outLen) = 0
+		rc = n.mod.CallV2(&l.frame, id, args, l.out, uintptr(n.outCap), l.outLen)
+	} else {
+		rc = n.mod.Call(&l.frame, id, args, l.out)
+	}
+	var err error
+	switch {
+	case !n.canaryIntact(l.out):
+		err = n.corrupt(l, method, fmt.Sprintf("wrote past its %d-byte output buffer", n.outCap))
+	case v2:
+		if k := *(*uintptr)(l.outLen); rc == 0 && k <= uintptr(n.outCap) {
+			dst = append(dst, unsafe.Slice((*byte)(l.out), k)...)
+		} else {
+			dst, err = n.finishV2(l, dst, method, id, args, rc, k)
+		}
+	default:
+		// ABI 1: the output is what precedes the first NUL.
+		buf := unsafe.Slice((*byte)(l.out), n.outCap)
+		k := bytes.IndexByte(buf, 0)
+		if k < 0 {
+			k = len(buf)
+		}
+		if rc == 0 {
+			dst = append(dst, buf[:k]...)
+		} else {
+			err = n.codeErr(l, method, rc, string(buf[:k]))
+		}
+		scrub(buf, k, len(args))
+	}
+	if sample {
+		l.c.observe(time.Duration(nanotime()-start), l.shared, callBucketNanos)
+	}
+	if spare != nil && !n.corrupted.Load() {
+		n.spare.Put(spare)
+	}
+	return dst, err
+}
+
+// scrubWindow is how far past the output scrub looks for stray bytes.
+const scrubWindow = 64
+
+// scrub leaves an ABI-1 output buffer zeroed for the next call, whose output
+// ends at the first NUL, at a cost in proportion to what this call wrote:
+// the output (n bytes), or as many bytes as the input had (an echo writes
+// its input without a terminator), and, if anything non-zero lies in the
+// next scrubWindow bytes (a module that wrote past its own terminator), the
+// whole buffer.
+func scrub(buf []byte, n, argsLen int) {
+	end := min(max(n, argsLen), len(buf))
+	clear(buf[:end])
+	if !allZero(buf[end:min(end+scrubWindow, len(buf))]) {
+		clear(buf[end:])
+	}
+}
+
+// zeroWindow is what scrub compares the bytes past an output with.
+var zeroWindow [scrubWindow]byte
+
+// allZero reports whether b, at most scrubWindow bytes, holds only zeros
+// (a vectorised comparison, faster than a loop of words).
+func allZero(b []byte) bool { return string(b) == string(zeroWindow[:len(b)]) }
+
+// finishV2 handles the outcomes of an ABI-2 call other than success with
+// an output that fit: a module error, a request for a larger buffer
+// (retried once) or an out_len larger than the buffer.
+func (n *nativeModule) finishV2(l *lane, dst []byte, method string, id uint32, args []byte, rc int32, k uintptr) ([]byte, error) {
+	buf := unsafe.Slice((*byte)(l.out), n.outCap)
+	switch {
+	case rc == 0:
+		return dst, n.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", k, n.outCap))
+	case rc == abi.CodeOutputTooSmall && k > uintptr(n.outCap):
+		return n.callV2Large(l, dst, method, id, args, k)
+	}
+	return dst, n.codeErr(l, method, rc, string(buf[:min(k, uintptr(n.outCap))]))
+}
+
+// callV2Large retries a call whose output did not fit, once, writing
+// straight into dst's grown tail.
+func (n *nativeModule) callV2Large(l *lane, dst []byte, method string, id uint32, args []byte, need uintptr) ([]byte, error) {
+	if need > uintptr(n.maxOutput) {
+		// The host refuses here, not the module: no module error is counted.
+		return dst, fmt.Errorf("%w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
+			ErrOutputTooLarge, n.file, method, need, n.maxOutput)
+	}
+	base := len(dst)
+	dst = slices.Grow(dst, int(need)+guardSize)
+	tail := dst[base : base+int(need)+guardSize]
+	guard := tail[need:]
+	n.arm(guard)
+	outLen := (*uintptr)(l.outLen)
+	*outLen = 0
+	rc := n.mod.CallV2(&l.frame, id, args, unsafe.Pointer(&tail[0]), need, l.outLen)
+	k := *outLen
+	intact := n.intact(guard)
+	clear(guard) // the canary stays the module's secret, not the caller's
+	if !intact {
+		return dst[:base], n.corrupt(l, method, fmt.Sprintf("wrote past the %d-byte buffer it asked for", need))
+	}
+	if rc == 0 {
+		if k > need {
+			return dst[:base], n.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", k, need))
+		}
+		return dst[:base+int(k)], nil
+	}
+	msg := ""
+	if rc != abi.CodeOutputTooSmall {
+		msg = string(tail[:min(k, need)])
+	}
+	return dst[:base], n.codeErr(l, method, rc, msg)
+}
+
+func (n *nativeModule) codeErr(l *lane, method string, rc int32, msg string) error {
+	kind := errKindCode
+	if rc == abi.CodePanicked {
+		kind = errKindPanicked
+	}
+	bump(&l.c.errs[kind], l.shared, 1)
+	return &CallError{Module: n.file, Method: method, Code: rc, Message: msg}
+}
+
+func (n *nativeModule) corrupt(l *lane, method, what string) error {
+	n.corrupted.Store(true)
+	bump(&l.c.errs[errKindCorrupted], l.shared, 1)
+	return n.corruptErr(method, what)
+}
