@@ -27,6 +27,12 @@ func TestStaleCleanupSparesOthers(t *testing.T) {
 		t.Skipf("cannot make a symbolic link here: %v", err)
 	}
 	defer os.Remove(link)
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		// Wine shows a host symlink to a directory as the directory.
+		t.Logf("this system does not show %s as a link (%v): the link case is not run", link, err)
+		os.Remove(link)
+		link = ""
+	}
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +51,7 @@ func TestStaleCleanupSparesOthers(t *testing.T) {
 		t.Log("not root (or Windows): the directory-of-another-user case needs chown and is not run")
 	}
 	memlink.RemoveStalePrivateDirsForTest()
-	for _, p := range []string{link, file, keep, foreign} {
+	for _, p := range []string{link, file, keep, foreign} { // "" for a case not run
 		if p == "" {
 			continue
 		}

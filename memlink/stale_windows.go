@@ -27,7 +27,10 @@ func processGone(pid int) bool {
 	return code != stillActive
 }
 
-// ownDir reports whether de is a directory. On Windows the temporary
-// directory is the user's own (%TEMP% under the profile), so ownership is
-// not looked at.
-func ownDir(de fs.DirEntry) bool { return de.IsDir() }
+// ownDir reports whether de is a directory itself (not a link or junction
+// to one). On Windows the temporary directory is the user's own (%TEMP%
+// under the profile), so ownership is not looked at.
+func ownDir(de fs.DirEntry) bool {
+	fi, err := de.Info()
+	return err == nil && fi.Mode().IsDir() && fi.Mode()&(fs.ModeSymlink|fs.ModeIrregular) == 0
+}
