@@ -80,6 +80,11 @@ var (
 	// ErrCallTimeout reports a call on an isolated module that ran longer
 	// than Isolation.CallTimeout; its worker was killed.
 	ErrCallTimeout = errors.New("call timed out")
+	// ErrSandboxUnsupported reports an Isolation.Sandbox this system
+	// cannot enforce: no Landlock (or an ABI older than 3), no seccomp
+	// filters, or an operating system other than Linux. The message names
+	// what is missing. Sandbox.BestEffort loads anyway on Linux.
+	ErrSandboxUnsupported = errors.New("sandbox not supported")
 )
 
 // CallError is the error of a call whose module returned a non-zero code.

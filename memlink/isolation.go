@@ -67,6 +67,10 @@ type Isolation struct {
 	// Slots is how many calls can run in the worker at once (each is a
 	// thread there); further callers wait for a free slot. Default 8.
 	Slots int
+	// Sandbox, when set, confines the module in its worker to what it
+	// grants (Linux); see Sandbox. Nil leaves the worker with all of
+	// this process's rights.
+	Sandbox *Sandbox
 }
 
 // WithIsolation loads the module into a worker process of its own instead
@@ -99,6 +103,7 @@ type Isolation struct {
 // and without MemoryLimit, on macOS and the BSDs. Elsewhere (Windows) Load
 // fails with an error matching errors.ErrUnsupported.
 func WithIsolation(iso Isolation) LoadOption {
+	iso.Sandbox = iso.Sandbox.clone()
 	return func(o *loadOptions) { o.isolation = &iso }
 }
 
@@ -142,6 +147,13 @@ func openIsolated(o *options, path, name string, config []byte, iso Isolation, c
 	}
 	if copied != nil && copied.memfd != nil {
 		cfg.File = copied.memfd
+	}
+	if iso.Sandbox != nil {
+		pl, err := iso.Sandbox.plan()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sandbox = pl
 	}
 	c, err := isolate.Start(cfg)
 	if err != nil {

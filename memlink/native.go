@@ -360,8 +360,29 @@ func (n *nativeModule) finishV2(l *lane, dst []byte, method string, id uint32, a
 		return dst, n.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", k, n.outCap))
 	case rc == abi.CodeOutputTooSmall && k > uintptr(n.outCap):
 		return n.callV2Large(l, dst, method, id, args, k)
+	case rc == abi.CodeHandedOver && n.mod.HandsOver():
+		return n.takeOutput(l, dst, method, l.out, k)
 	}
 	return dst, n.codeErr(l, method, rc, string(buf[:min(k, uintptr(n.outCap))]))
+}
+
+// takeOutput appends a result the module handed over (a descriptor of k
+// bytes at out, see docs/abi.md) to dst and gives the module its buffer
+// back, also when the result is refused for its size.
+func (n *nativeModule) takeOutput(l *lane, dst []byte, method string, out unsafe.Pointer, k uintptr) ([]byte, error) {
+	h, ok := callpath.ReadHandedOutput(out, k)
+	if !ok {
+		if k != callpath.HandedOutputSize {
+			return dst, n.corrupt(l, method, fmt.Sprintf("handed an output over with a %d-byte descriptor (want %d)", k, callpath.HandedOutputSize))
+		}
+		return dst, n.corrupt(l, method, fmt.Sprintf("handed over %d output bytes at a null address", h.Len))
+	}
+	defer n.mod.ReleaseOutput(&l.frame, h)
+	if h.Len > uintptr(n.maxOutput) {
+		return dst, fmt.Errorf("%w: %s: method %q handed over %d bytes; the limit is %d (WithMaxOutput)",
+			ErrOutputTooLarge, n.file, method, h.Len, n.maxOutput)
+	}
+	return append(dst, h.Bytes()...), nil
 }
 
 // callV2Large retries a call whose output did not fit, once, writing
@@ -385,6 +406,9 @@ func (n *nativeModule) callV2Large(l *lane, dst []byte, method string, id uint32
 	clear(guard) // the canary stays the module's secret, not the caller's
 	if !intact {
 		return dst[:base], n.corrupt(l, method, fmt.Sprintf("wrote past the %d-byte buffer it asked for", need))
+	}
+	if rc == abi.CodeHandedOver && n.mod.HandsOver() {
+		return n.takeOutput(l, dst[:base], method, unsafe.Pointer(&tail[0]), k)
 	}
 	if rc == 0 {
 		if k > need {

@@ -23,6 +23,7 @@ import (
 type privateFile struct {
 	path  string   // what to open
 	memfd *os.File // Linux: the sealed in-memory file behind path; nil for a copy on disk
+	head  []byte   // while it is checked: the copy's first bytes (abi.HeaderSize at most)
 	size  int64    // the copy's size
 }
 
@@ -61,13 +62,52 @@ func (rt *Runtime) readModule(path string, private, withDigest bool) (*privateFi
 	if _, err := io.ReadFull(src, head); err != nil {
 		return nil, "", changedWhileRead(path, err)
 	}
-	if _, err := abi.CheckImage(path, head, fi.Size); err != nil {
+	// The header and the extent it declares, before copying anything;
+	// the head is served from memory, the rest (program headers beyond
+	// it) from the descriptor.
+	orig := headReader{head: head, rest: src}
+	if !private {
+		// Loaded in place: the loader opens path itself, so this is
+		// as much as can be checked.
+		_, err := abi.CheckImage(path, head, orig, fi.Size)
 		return nil, "", err
 	}
-	if !private {
-		return nil, "", nil
+	if _, err := abi.CheckHeader(path, orig, fi.Size); err != nil {
+		return nil, "", err
 	}
-	return rt.privateCopy(path, src, fi, head, withDigest)
+	pf, digest, err := rt.privateCopy(path, src, fi, head, withDigest)
+	if err != nil {
+		return nil, "", err
+	}
+	// The rest (dynamic section and what it points to) from the copy,
+	// whose first bytes are head.
+	pf.head = head
+	_, err = checkCopy(path, pf)
+	pf.head = nil
+	if err != nil {
+		_ = pf.remove()
+		return nil, "", err
+	}
+	return pf, digest, nil
+}
+
+// headReader reads a file's first bytes from memory and the rest from the
+// file.
+type headReader struct {
+	head []byte
+	rest io.ReaderAt
+}
+
+func (r headReader) ReadAt(b []byte, off int64) (int, error) {
+	if off < int64(len(r.head)) {
+		n := copy(b, r.head[off:])
+		if n == len(b) {
+			return n, nil
+		}
+		m, err := r.rest.ReadAt(b[n:], off+int64(n))
+		return n + m, err
+	}
+	return r.rest.ReadAt(b, off)
 }
 
 // openPlain opens the module file at path for reading (a regular file

@@ -23,6 +23,9 @@
 //   - binary implements ABI 2, with binary-safe results, a too-small
 //     output buffer, module error messages and a module that lies about its
 //     output length.
+//   - bigout hands results larger than the output buffer over to the host
+//     (memlink_release_output) and counts how often its method ran;
+//     bigout_norelease returns the hand-over code without the export.
 //   - abi99, initfail and missing are broken on purpose: an unknown ABI
 //     version, an init that fails, and a missing memlink_call.
 //   - errors returns each result code on request, sleep blocks for a given

@@ -18,6 +18,7 @@ type Module struct {
 
 	init, call, callV2, shutdown      uintptr
 	stateSize, serialize, deserialize uintptr
+	release                           uintptr
 }
 
 // Bind looks up the exports of lib and checks the announced ABI version.
@@ -59,6 +60,9 @@ func Bind(lib *Library) (*Module, error) {
 	m.stateSize, _ = lib.Lookup(abi.SymStateSize)
 	m.serialize, _ = lib.Lookup(abi.SymSerializeState)
 	m.deserialize, _ = lib.Lookup(abi.SymDeserializeState)
+	if m.Version >= abi.Version2 {
+		m.release, _ = lib.Lookup(abi.SymReleaseOutput)
+	}
 	if m.Version >= abi.Version2 && m.call == 0 {
 		m.call, _ = lib.Lookup(abi.SymCall)
 	}
@@ -73,9 +77,72 @@ func (m *Module) HasState() bool {
 	return m.stateSize != 0 && m.serialize != 0 && m.deserialize != 0
 }
 
-// Init calls memlink_init with config.
+// Init calls memlink_init with config. A module that can hand results
+// over (memlink_release_output) is first told that the caller takes them,
+// with memlink_release_output(NULL, 0): a caller of Init must handle
+// [abi.CodeHandedOver] from CallV2 (see [ReadHandedOutput]).
 func (m *Module) Init(config []byte) int32 {
+	if m.release != 0 {
+		callBytes(m.release, nil)
+	}
 	return int32(callBytes(m.init, config))
+}
+
+// HandsOver reports whether the module exports memlink_release_output, so
+// that CallV2's [abi.CodeHandedOver] means a result to take.
+func (m *Module) HandsOver() bool { return m.release != 0 }
+
+// HandedOutputSize is the size of the descriptor (C memlink_output: a
+// pointer and a size_t) that a module stores in out with
+// [abi.CodeHandedOver].
+const HandedOutputSize = 2 * unsafe.Sizeof(uintptr(0))
+
+// HandedOutput is a result a module handed over: module memory, valid until
+// [Module.ReleaseOutput].
+type HandedOutput struct {
+	ptr unsafe.Pointer
+	// Len is the length the module claims.
+	Len uintptr
+}
+
+// ReadHandedOutput reads the descriptor a module stored at out (n bytes,
+// what it reported in out_len). ok is false for a descriptor that cannot
+// be one: n is not [HandedOutputSize], or the pointer is NULL with a
+// non-zero length.
+func ReadHandedOutput(out unsafe.Pointer, n uintptr) (h HandedOutput, ok bool) {
+	if n != HandedOutputSize {
+		return HandedOutput{}, false
+	}
+	// Copied out as bytes: the module wrote it as by memcpy, unaligned.
+	var raw [2]uintptr
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&raw[0])), HandedOutputSize),
+		unsafe.Slice((*byte)(out), HandedOutputSize))
+	// The address is module memory, outside the Go heap: turning it into a
+	// pointer is safe, and going through memory keeps vet quiet.
+	h.ptr = *(*unsafe.Pointer)(unsafe.Pointer(&raw[0]))
+	h.Len = raw[1]
+	return h, h.ptr != nil || h.Len == 0
+}
+
+// Bytes returns the result in module memory, without copying: valid until
+// the output is released.
+func (h HandedOutput) Bytes() []byte {
+	if h.ptr == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(h.ptr), h.Len)
+}
+
+// ReleaseOutput calls memlink_release_output through f to give a handed-over
+// result back. It does nothing for an empty descriptor (NULL pointer).
+func (m *Module) ReleaseOutput(f *Frame, h HandedOutput) {
+	if h.ptr == nil || m.release == 0 {
+		return
+	}
+	f.fn = m.release
+	f.a = [6]uintptr{uintptr(h.ptr), h.Len}
+	invoke(f, 2)
+	f.result()
 }
 
 // Shutdown calls memlink_shutdown.

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/memlink/memlink-go/internal/sandbox"
 )
 
 // EnvWorker is the environment variable that marks a worker process. The
@@ -79,6 +81,9 @@ type Config struct {
 	// Spin is the longest either side polls before sleeping. Zero means
 	// DefaultSpin; negative never spins.
 	Spin time.Duration
+	// Sandbox, when set, confines every worker before the module loads
+	// (Linux; see package sandbox).
+	Sandbox *sandbox.Plan
 }
 
 // Info describes a loaded module.

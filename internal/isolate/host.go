@@ -140,7 +140,7 @@ func startWorker(c *Client) (*worker, error) {
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{"memlink-worker " + cfg.Name},
-		Env:         workerEnv(),
+		Env:         sandboxEnv(cfg, workerEnv()),
 		ExtraFiles:  extra,
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
@@ -433,6 +433,7 @@ func (w *worker) reap() {
 	default:
 		ex.Reason = ReasonCrash
 	}
+	sandboxExit(&w.c.cfg, &ex)
 	w.exit = ex
 	w.doomed.Store(true)
 	w.dead.Store(true)

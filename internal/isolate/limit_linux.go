@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -47,7 +46,7 @@ const spareThreads = 4
 // vmData returns the worker's private writable memory, the quantity
 // RLIMIT_DATA bounds, from /proc/self/status.
 func vmData() (uint64, error) {
-	b, err := os.ReadFile("/proc/self/status")
+	b, err := readStatus()
 	if err != nil {
 		return 0, err
 	}

@@ -456,8 +456,29 @@ func (ss *slotServer) callV2(mod *callpath.Module, id uint32, args, out []byte) 
 	case rc == abi.CodeOutputTooSmall && n > uint64(len(out)):
 		ss.callV2Large(mod, id, args, n)
 		return
+	case rc == abi.CodeHandedOver && mod.HandsOver():
+		ss.takeOutput(mod, unsafe.Pointer(&out[0]), n)
+		return
 	}
 	ss.respond(respCode, rc, min(n, uint64(len(out))), 0, 0)
+}
+
+// takeOutput answers with a result the module handed over (a descriptor of
+// n bytes at out), copied before the module gets its buffer back; a result
+// above the host's limit is released unread.
+func (ss *slotServer) takeOutput(mod *callpath.Module, out unsafe.Pointer, n uint64) {
+	h, ok := callpath.ReadHandedOutput(out, uintptr(n))
+	if !ok {
+		// Reported like a lying out_len: h.Len bytes in a 0-byte buffer.
+		ss.respond(respLiar, 0, uint64(h.Len), 0, 0)
+		return
+	}
+	defer mod.ReleaseOutput(&ss.frame, h)
+	if uint64(h.Len) > ss.sv.h.maxOutput {
+		ss.respond(respTooLarge, 0, uint64(h.Len), ss.sv.h.maxOutput, 0)
+		return
+	}
+	ss.payload(respOK, 0, bytes.Clone(h.Bytes()), 0)
 }
 
 // callV2Large repeats a call whose output did not fit, once, into a
@@ -476,6 +497,10 @@ func (ss *slotServer) callV2Large(mod *callpath.Module, id uint32, args []byte, 
 	n := cell.Load()
 	if !ss.guardIntact(buf[need:]) {
 		ss.respond(respOverrun, rc, 0, need, 0)
+		return
+	}
+	if rc == abi.CodeHandedOver && mod.HandsOver() {
+		ss.takeOutput(mod, unsafe.Pointer(&big[0]), n)
 		return
 	}
 	if rc == 0 {

@@ -9,5 +9,6 @@ import "os"
 // when IsWorker reports true (package memlink does so from an init
 // function).
 func ServeWorker() {
+	enterSandbox()
 	os.Exit(serve())
 }

@@ -88,6 +88,27 @@ func (f *File) Read(b []byte) (int, error) {
 	}
 }
 
+// ReadAt reads len(b) bytes at offset off, as io.ReaderAt says.
+func (f *File) ReadAt(b []byte, off int64) (int, error) {
+	if f.fd < 0 {
+		return 0, os.ErrClosed
+	}
+	n := 0
+	for n < len(b) {
+		m, err := unix.Pread(f.fd, b[n:], off+int64(n))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return n, &os.PathError{Op: "read", Path: f.name, Err: err}
+		case m == 0:
+			return n, io.EOF
+		}
+		n += m
+	}
+	return n, nil
+}
+
 // Seek sets the offset of the next Read, as io.Seeker says.
 func (f *File) Seek(offset int64, whence int) (int64, error) {
 	if f.fd < 0 {

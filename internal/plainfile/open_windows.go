@@ -80,6 +80,9 @@ func openFile(path string) (*File, Info, error) {
 // Read reads up to len(b) bytes, returning io.EOF at the end of the file.
 func (f *File) Read(b []byte) (int, error) { return f.f.Read(b) }
 
+// ReadAt reads len(b) bytes at offset off, as io.ReaderAt says.
+func (f *File) ReadAt(b []byte, off int64) (int, error) { return f.f.ReadAt(b, off) }
+
 // Seek sets the offset of the next Read, as io.Seeker says.
 func (f *File) Seek(offset int64, whence int) (int64, error) { return f.f.Seek(offset, whence) }
 
