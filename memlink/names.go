@@ -45,10 +45,6 @@ func (rt *Runtime) Lookup(name string) (Handle, bool) {
 	return best, best != 0
 }
 
-// pathRef is the reference of a file path taken as it is: no digest
-// fragment and no registry name is parsed out of it.
-func pathRef(path string) Ref { return Ref{raw: path, path: path} }
-
 // moduleFiles lists the module files of dir in name order: entries with
 // this platform's library extension that are not directories (symbolic
 // links are followed when loaded) and whose names do not start with a dot,

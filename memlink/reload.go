@@ -88,7 +88,7 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 	old := e.cur.Load()
 	e.mu.Unlock()
 	if gone || old == nil {
-		return hotreload.Report{}, fmt.Errorf("memlink: handle %d: %w", e.h, ErrUnknownHandle)
+		return hotreload.Report{}, fmt.Errorf("memlink: handle %v: %w", e.h, ErrUnknownHandle)
 	}
 	rep := hotreload.Report{Generation: old.gen, Result: hotreload.ResultRolledBack}
 	lo := loadOptions{config: e.config, isolation: old.isolation()} // an isolated handle stays isolated
@@ -97,8 +97,15 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 	}
 	lo.inPlace = false // a reload always loads a private copy
 	rolledBack := func(err error) error {
-		return fmt.Errorf("memlink: reload handle %d (%s): rolled back, generation %d keeps serving: %w",
+		var le *LoadError
+		if errors.As(err, &le) {
+			le.nested = true // this message says memlink: already
+		}
+		return fmt.Errorf("memlink: reload %v (%s): rolled back, generation %d keeps serving: %w",
 			e.h, e.name, old.gen, err)
+	}
+	if err := lo.check(); err != nil {
+		return rep, rolledBack(&LoadError{Ref: ref.String(), Err: err})
 	}
 
 	next, err := rt.open(ref, lo, old.gen+1, true)
@@ -125,7 +132,7 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 	if err := e.retire(ctx, old); err != nil {
 		if errors.Is(err, ErrDrainTimeout) {
 			rep.Result = hotreload.ResultDrainTimeout
-			return rep, fmt.Errorf("memlink: reload handle %d (%s): generation %d is active; %w", e.h, e.name, next.gen, err)
+			return rep, fmt.Errorf("memlink: reload %v (%s): generation %d is active; %w", e.h, e.name, next.gen, err)
 		}
 		// The old version was shut down but complained; the reload itself
 		// succeeded.

@@ -39,7 +39,7 @@ func (rt *Runtime) Watch(ctx context.Context, h Handle, path string, cfg hotrelo
 type pathReloader struct{ rt *Runtime }
 
 func (p pathReloader) ReloadFile(h Handle, path string, cfg hotreload.Config) (hotreload.Report, error) {
-	return p.rt.Reload(h, pathRef(path), cfg)
+	return p.rt.Reload(h, FileRef(path), cfg)
 }
 
 // logger is where the runtime's own events go.
@@ -388,7 +388,7 @@ func (w *DirWatcher) act(file, path string, f *dirFile, checkErr error) {
 	case f.h == 0 && derr != nil:
 		ev.Kind, ev.Err = DirFailed, &LoadError{Ref: path, Err: derr}
 	case f.h == 0:
-		h, err := w.rt.Load(pathRef(path), opts...)
+		h, err := w.rt.Load(FileRef(path), opts...)
 		ev.Kind, ev.Handle, ev.Err = DirAdded, h, err
 		if err != nil {
 			ev.Kind = DirFailed
@@ -408,7 +408,7 @@ func (w *DirWatcher) act(file, path string, f *dirFile, checkErr error) {
 		if digest != "" {
 			ropts = append(ropts, WithDigest(digest))
 		}
-		rep, err := w.rt.Reload(f.h, pathRef(path), w.cfg.Reload, ropts...)
+		rep, err := w.rt.Reload(f.h, FileRef(path), w.cfg.Reload, ropts...)
 		ev.Kind, ev.Report, ev.Err = DirReloaded, rep, err
 		switch {
 		case errors.Is(err, ErrUnknownHandle) || errors.Is(err, ErrClosed):
