@@ -54,9 +54,18 @@ var (
 	// its registry manifest. Nothing of the file has run. The error is a
 	// *DigestError naming both digests.
 	ErrDigestMismatch = errors.New("module digest mismatch")
-	// ErrInsecureModule reports a module file, or a directory on its path,
-	// that users other than this process's could replace.
+	// ErrInsecureModule reports a module file that users other than this
+	// process's could replace (Unix): the file, a directory its lookup
+	// passes through (following symbolic links) or a link followed is
+	// owned by another user than this process's or root, or is writable
+	// by every user or by a group other than this process's effective
+	// group (directories with the sticky bit excepted). See
+	// docs/security.md.
 	ErrInsecureModule = errors.New("insecure module file")
+	// ErrModuleTooLarge reports a module file larger than the runtime's
+	// maximum module size (WithMaxModuleSize). Such an error matches
+	// ErrInvalidModule too; nothing of the file was copied.
+	ErrModuleTooLarge = errors.New("module file too large")
 	// ErrDrainTimeout reports that calls were still running when an unload
 	// or reload stopped waiting for them. The library is closed when the
 	// last of them returns, never while one runs.

@@ -2,11 +2,11 @@ package memlink
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/plainfile"
 )
 
 // WithName sets the module's name: the `module` label of its metrics, the
@@ -50,7 +50,7 @@ func (rt *Runtime) Lookup(name string) (Handle, bool) {
 // links are followed when loaded) and whose names do not start with a dot,
 // which is how rsync and editors name their temporary files.
 func moduleFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
+	ents, err := plainfile.ReadDir(dir) // a FIFO named dir fails instead of hanging
 	if err != nil {
 		return nil, err
 	}

@@ -18,26 +18,28 @@ type Option func(*options)
 type options struct {
 	invalid []error // values outside an option's range, reported by New
 
-	resolver     Resolver
-	registry     *Registry
-	insecure     bool
-	drainTimeout time.Duration
-	outputCap    int
-	maxOutput    int
-	lanes        int
-	sampleEvery  uint32
+	resolver      Resolver
+	registry      *Registry
+	insecure      bool
+	drainTimeout  time.Duration
+	outputCap     int
+	maxOutput     int
+	lanes         int
+	sampleEvery   uint32
+	maxModuleSize int64
 }
 
 func defaultOptions() options {
 	lanes := 8 * runtime.GOMAXPROCS(0)
 	lanes = min(max(lanes, 64), 1024)
 	return options{
-		resolver:     LocalResolver{},
-		drainTimeout: 30 * time.Second,
-		outputCap:    DefaultOutputCapacity,
-		maxOutput:    DefaultMaxOutput,
-		lanes:        lanes,
-		sampleEvery:  DefaultLatencySampling,
+		resolver:      LocalResolver{},
+		drainTimeout:  30 * time.Second,
+		outputCap:     DefaultOutputCapacity,
+		maxOutput:     DefaultMaxOutput,
+		lanes:         lanes,
+		sampleEvery:   DefaultLatencySampling,
+		maxModuleSize: DefaultMaxModuleSize,
 	}
 }
 
@@ -151,6 +153,26 @@ func WithLatencySampling(n int) Option {
 	}
 }
 
+// DefaultMaxModuleSize bounds the size of a module file unless
+// WithMaxModuleSize says otherwise: 1 GiB. docs/security.md says why.
+const DefaultMaxModuleSize = 1 << 30
+
+// WithMaxModuleSize bounds the size in bytes of the module files Load and
+// Reload accept; a larger file is refused with ErrModuleTooLarge (which
+// also matches ErrInvalidModule) before any of it is copied. A private
+// copy holds the whole file in memory (a memfd on Linux) for as long as
+// the module is loaded, so the bound is also a bound on that memory.
+// n must be positive. Default: DefaultMaxModuleSize (1 GiB).
+func WithMaxModuleSize(n int64) Option {
+	return func(o *options) {
+		if n < 1 {
+			o.refuse("WithMaxModuleSize(%d): the bound must be positive", n)
+			return
+		}
+		o.maxModuleSize = n
+	}
+}
+
 // LoadOption configures one Load (or the new version of a Reload). An
 // option given a value outside its documented range makes Load (or
 // Reload) fail with ErrInvalidOption before anything is opened.
@@ -202,8 +224,9 @@ func WithRegistry(dir string) Option {
 }
 
 // WithInsecureModules lets the runtime load module files that other users
-// could have replaced: files writable by everyone or owned by another user,
-// and files in such directories. Default: such files are refused with
+// could have replaced: files writable by everyone, by another group or
+// owned by another user, and files in such directories or reached through
+// such directories or links. Default: such files are refused with
 // ErrInsecureModule on Unix (Windows is not checked).
 func WithInsecureModules() Option {
 	return func(o *options) { o.insecure = true }

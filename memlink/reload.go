@@ -4,11 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/memlink/memlink-go/hotreload"
@@ -204,32 +199,4 @@ func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Con
 	rep.Generation, rep.StateBytes, rep.Result = next.gen, len(state), hotreload.ResultOK
 	rep.Switch = time.Since(start)
 	return rep, nil
-}
-
-var staleOnce sync.Once
-
-// removeStalePrivateDirs deletes private copy directories left in the
-// temporary directory by processes that no longer exist (a host that
-// crashed cannot clean up after itself). It runs once per process.
-func removeStalePrivateDirs() {
-	staleOnce.Do(func() {
-		tmp := os.TempDir()
-		ents, err := os.ReadDir(tmp)
-		if err != nil {
-			return
-		}
-		for _, de := range ents {
-			name := de.Name()
-			if !de.IsDir() || !strings.HasPrefix(name, privateDirPrefix) {
-				continue
-			}
-			rest := strings.TrimPrefix(name, privateDirPrefix)
-			pidText, _, ok := strings.Cut(rest, "-")
-			pid, err := strconv.Atoi(pidText)
-			if !ok || err != nil || pid <= 0 || pid == os.Getpid() || !processGone(pid) {
-				continue
-			}
-			os.RemoveAll(filepath.Join(tmp, name))
-		}
-	})
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/hotreload"
 	"github.com/memlink/memlink-go/internal/gate"
 )
@@ -175,40 +173,23 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 	if err != nil {
 		return fail(err)
 	}
-	if !rt.opts.insecure {
-		if err := checkPermissions(path); err != nil {
-			return fail(err)
-		}
+	if !private && want != "" {
+		return fail(errors.New("a pinned digest is verified on a private copy; it cannot be combined with LoadInPlace"))
+	}
+	// The file is opened once, checked (permission policy, size, header)
+	// and copied from that one descriptor (private.go); errors name the
+	// original.
+	copied, got, err := rt.readModule(path, private, want != "")
+	if err != nil {
+		return fail(err)
 	}
 	target := path
-	var copied *privateFile
-	if private {
-		var got string
-		if copied, got, err = rt.privateCopy(path, want != ""); err != nil {
-			return fail(err)
-		}
+	if copied != nil {
 		if want != "" && got != want {
 			_ = copied.remove()
 			return fail(&DigestError{Path: path, Expected: want, Actual: got})
 		}
-		// The copy is checked from the bytes just written to it (sealed
-		// on Linux; elsewhere a file only this user can reach), and
-		// errors name the original.
-		_, err := checkCopy(path, copied)
-		releaseHead(copied.head)
-		copied.head = nil
-		if err != nil {
-			_ = copied.remove()
-			return fail(err)
-		}
 		target = copied.path
-	} else if want != "" {
-		return fail(errors.New("a pinned digest is verified on a private copy; it cannot be combined with LoadInPlace"))
-	} else if _, err := abi.CheckFile(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			err = fmt.Errorf("%w: no file at %s", ErrNotFound, path)
-		}
-		return fail(err)
 	}
 	gate := gate.NewGate(rt.opts.lanes)
 	var m module
