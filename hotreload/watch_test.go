@@ -311,8 +311,16 @@ func TestWatchFollowsSymlinkSwitch(t *testing.T) {
 		}
 	}
 	link := filepath.Join(dir, "current"+ext)
-	if err := os.Symlink("version_v1"+ext, link); err != nil {
+	if err := os.Symlink(filepath.Join(dir, "version_v1"+ext), link); err != nil {
 		t.Skipf("no symbolic links here: %v", err)
+	}
+	if _, err := os.Stat(link); err != nil {
+		t.Skipf("symbolic links cannot be followed here (Wine): %v", err)
+	}
+	if err := os.Symlink(link, link+".probe"); err == nil {
+		if err := os.Rename(link+".probe", filepath.Join(dir, "probe")); err != nil {
+			t.Skipf("symbolic links cannot be renamed here (Wine): %v", err)
+		}
 	}
 	rt := memlink.New()
 	defer rt.Close()
@@ -328,7 +336,7 @@ func TestWatchFollowsSymlinkSwitch(t *testing.T) {
 	}
 	defer w.Close()
 	tmp := link + ".new"
-	if err := os.Symlink("version_v2"+ext, tmp); err != nil {
+	if err := os.Symlink(filepath.Join(dir, "version_v2"+ext), tmp); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(tmp, link); err != nil { // ln -sfn, atomically

@@ -45,27 +45,38 @@ const (
 
 // Isolation configures a module loaded out of process; see WithIsolation.
 // The zero value isolates with no call timeout, no memory limit and
-// restarts on.
+// restarts on. A negative duration or limit, or Slots out of range, makes
+// Load fail with ErrInvalidOption.
 type Isolation struct {
 	// CallTimeout, when positive, bounds how long one call may run: a
 	// call running longer kills the worker and fails with ErrCallTimeout.
-	// It also bounds memlink_init (plus 10s for a new worker process to
-	// start), state transfers and memlink_shutdown.
+	// It also bounds state transfers, and memlink_init unless InitTimeout
+	// is set. memlink_shutdown is bounded by the drain timeout
+	// (WithDrainTimeout).
 	CallTimeout time.Duration
+	// InitTimeout, when positive, bounds memlink_init in each new worker
+	// (at Load, Reload and every restart), counted from when the worker
+	// begins it; the worker process gets 10s on top to start. An init
+	// running longer kills the worker: Load and Reload fail with
+	// ErrCallTimeout, a call waiting for a restart with ErrModuleCrashed
+	// saying so. Zero means CallTimeout; negative means no bound.
+	InitTimeout time.Duration
 	// MemoryLimit, when positive, bounds the memory the module may take
-	// in its worker, in bytes (Linux only; ignored elsewhere). It is set
-	// with RLIMIT_DATA before the module is loaded, on top of what the
-	// worker itself uses (about 6 MiB resident) plus an allowance of one
-	// thread stack (8 MiB of address space) per slot and a few more, so
-	// a module reaches at least MemoryLimit and at most that allowance
-	// more. Allocations beyond it fail, which usually ends the worker;
-	// such an end is reported with reason "memory".
+	// in its worker, in bytes (Linux only; ignored elsewhere): the address
+	// space it adds, shared mappings included (RLIMIT_AS), and its
+	// private writable memory (RLIMIT_DATA), each set before the module
+	// is loaded to what the worker itself holds plus MemoryLimit plus an
+	// allowance of four thread stacks, so a module reaches at least
+	// MemoryLimit and at most that allowance more (docs/security.md says
+	// what is bounded). Allocations beyond it fail, which usually ends
+	// the worker; such an end is reported with reason "memory".
 	MemoryLimit int64
 	// Restart says what follows the loss of a worker. Default
 	// RestartOnCrash.
 	Restart RestartPolicy
 	// Slots is how many calls can run in the worker at once (each is a
-	// thread there); further callers wait for a free slot. Default 8.
+	// thread there); further callers wait for a free slot. 0 to 256;
+	// default (0) 8.
 	Slots int
 	// Output says where the worker's stdout and stderr go. Default
 	// OutputLog: each line is a record of the runtime's logger.
@@ -75,6 +86,9 @@ type Isolation struct {
 	// this process's rights.
 	Sandbox *Sandbox
 }
+
+// maxSlots bounds Isolation.Slots.
+const maxSlots = 256
 
 // WithIsolation loads the module into a worker process of its own instead
 // of into this one. Calls, Unload, Reload (keeping the handle, carrying
@@ -100,7 +114,8 @@ type Isolation struct {
 // runs. A program needs to do nothing for this, test binaries included;
 // but init functions of packages initialised before memlink run in every
 // worker too, and must not have side effects that a second copy of the
-// program would disturb. Each worker uses about 6 MiB of resident memory.
+// program would disturb. Each worker is a process with its own resident
+// memory (docs/design.md gives a figure).
 //
 // Isolation is supported on Linux and, using pipes instead of futexes
 // and without MemoryLimit, on macOS and the BSDs. Elsewhere (Windows) Load
@@ -146,6 +161,7 @@ func openIsolated(o *options, path, name string, config []byte, iso Isolation, c
 		MaxOutput:   o.maxOutput,
 		MemoryLimit: iso.MemoryLimit,
 		CallTimeout: iso.CallTimeout,
+		InitTimeout: iso.InitTimeout,
 		Restart:     iso.Restart == RestartOnCrash,
 	}
 	if copied != nil && copied.memfd != nil {
@@ -198,11 +214,16 @@ func isolatedLoadErr(path, name string, err error) error {
 		return &remoteError{msg: msg, is: ErrABIVersion}
 	case isolate.LoadInit:
 		return fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, name, lf.Code, abi.CodeText(lf.Code))
+	case isolate.LoadTimeout:
+		var f *isolate.Failure
+		if errors.As(lf.Err, &f) {
+			return fmt.Errorf("%w: %s: %s ran longer than %v; its worker was killed", ErrCallTimeout, name, f.Op, f.Limit)
+		}
 	}
 	if lf.Exit != nil {
 		return crashError(filepath.Base(name), "", lf.Exit, "while loading the module")
 	}
-	return fmt.Errorf("memlink: isolation worker for %s: %w", name, lf.Err)
+	return fmt.Errorf("isolation worker: %w", lf.Err)
 }
 
 func crashError(file, method string, ex *isolate.Exit, detail string) *CrashError {
@@ -231,7 +252,7 @@ func (m *isolatedModule) call(ctx context.Context, dst []byte, method string, ar
 		m.shared.observe(time.Since(start), true, callBucketNanos)
 	}
 	if err != nil {
-		return dst, m.isolatedErr(method, err)
+		return dst, fmt.Errorf("memlink: %w", m.isolatedErr(method, err))
 	}
 	switch res.Kind {
 	case isolate.ResultOK:
@@ -244,11 +265,11 @@ func (m *isolatedModule) call(ctx context.Context, dst []byte, method string, ar
 		m.shared.errs[kind].Add(1)
 		return dst, &CallError{Module: m.file, Method: method, Code: res.Code, Message: res.Message}
 	case isolate.ResultOverrun:
-		return dst, m.corrupt(method, fmt.Sprintf("wrote past its %d-byte output buffer", res.Cap))
+		return dst, m.callCorrupt(method, fmt.Sprintf("wrote past its %d-byte output buffer", res.Cap))
 	case isolate.ResultLiar:
-		return dst, m.corrupt(method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", res.N, res.Cap))
+		return dst, m.callCorrupt(method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", res.N, res.Cap))
 	}
-	return dst, fmt.Errorf("%w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
+	return dst, fmt.Errorf("memlink: %w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
 		ErrOutputTooLarge, m.file, method, res.N, res.Cap)
 }
 
@@ -256,6 +277,11 @@ func (m *isolatedModule) corrupt(method, what string) error {
 	m.markCorrupted(method, what)
 	m.shared.errs[errKindCorrupted].Add(1)
 	return m.corruptErr(method, what)
+}
+
+// callCorrupt is corrupt for the call path, whose error is the outermost.
+func (m *isolatedModule) callCorrupt(method, what string) error {
+	return fmt.Errorf("memlink: %w", m.corrupt(method, what))
 }
 
 // isolatedErr turns an isolate failure into this package's errors.
@@ -274,7 +300,7 @@ func (m *isolatedModule) isolatedErr(method string, err error) error {
 	switch f.Kind {
 	case isolate.FailTimeout:
 		return fmt.Errorf("%s: method %q ran longer than %v; its worker was killed: %w",
-			m.file, method, m.cfg.CallTimeout, ErrCallTimeout)
+			m.file, method, f.Limit, ErrCallTimeout)
 	case isolate.FailCanceled:
 		if f.Killed {
 			return fmt.Errorf("%s: method %q: %w; its worker was killed", m.file, method, f.Ctx)
@@ -321,12 +347,9 @@ func (m *isolatedModule) restoreState(state []byte) error {
 	return nil
 }
 
-// arena reports the memory shared with the worker for call buffers, all
-// of it mapped for the worker's slots.
-func (m *isolatedModule) arena() (used, capacity int) {
-	n := m.c.RegionBytes()
-	return n, n
-}
+// arenaBytes reports the memory shared with the worker for call
+// buffers, all of it mapped for the worker's slots.
+func (m *isolatedModule) arenaBytes() int { return m.c.RegionBytes() }
 
 // abandon kills the worker of a module whose calls did not drain in time,
 // so that they fail now rather than hold the unload (or reload) for ever.

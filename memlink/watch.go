@@ -38,7 +38,7 @@ func (rt *Runtime) Watch(ctx context.Context, h Handle, path string, cfg hotrelo
 type pathReloader struct{ rt *Runtime }
 
 func (p pathReloader) ReloadFile(h Handle, path string, cfg hotreload.Config) (hotreload.Report, error) {
-	return p.rt.Reload(h, pathRef(path), cfg)
+	return p.rt.Reload(h, FileRef(path), cfg)
 }
 
 // DirWatchConfig configures WatchDir. Its zero value watches with the
@@ -317,7 +317,7 @@ func (w *DirWatcher) scan(now time.Time, initial bool) {
 			if now.Sub(sig.ModTime()) >= w.settle() {
 				f.tr.Settle = 0
 			}
-			f.tr.Observe(now, sig, check)
+			_, _ = f.tr.Observe(now, sig, check) // records the version; the next observation acts
 		}
 		act, cerr := f.tr.Observe(now, sig, check)
 		f.tr.Debounce, f.tr.Settle = w.cfg.debounce(), w.settle()
@@ -384,7 +384,7 @@ func (w *DirWatcher) act(file, path string, f *dirFile, checkErr error) {
 	case f.h == 0 && derr != nil:
 		ev.Kind, ev.Err = DirFailed, &LoadError{Ref: path, Err: derr}
 	case f.h == 0:
-		h, err := w.rt.Load(pathRef(path), opts...)
+		h, err := w.rt.Load(FileRef(path), opts...)
 		ev.Kind, ev.Handle, ev.Err = DirAdded, h, err
 		if err != nil {
 			ev.Kind = DirFailed
@@ -404,7 +404,7 @@ func (w *DirWatcher) act(file, path string, f *dirFile, checkErr error) {
 		if digest != "" {
 			ropts = append(ropts, WithDigest(digest))
 		}
-		rep, err := w.rt.Reload(f.h, pathRef(path), w.cfg.Reload, ropts...)
+		rep, err := w.rt.Reload(f.h, FileRef(path), w.cfg.Reload, ropts...)
 		ev.Kind, ev.Report, ev.Err = DirReloaded, rep, err
 		switch {
 		case errors.Is(err, ErrUnknownHandle) || errors.Is(err, ErrClosed):

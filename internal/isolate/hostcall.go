@@ -88,10 +88,36 @@ func (w *worker) serveHost(sl *hostSlot, seq uint32) {
 // before it.
 func (c *Client) LogsLost() uint64 {
 	n := c.logsLost.Load()
-	if w := c.cur.Load(); w != nil && !w.dead.Load() {
-		n += w.logsLost()
+	if w := c.cur.Load(); w != nil && w.ref() {
+		if w.life.load().phase < phaseDead {
+			n += w.logsLost() // the reaper may be adding it right now: see below
+		}
+		w.unref()
 	}
-	return n
+	// Never less than reported before (a worker being reaped can be seen
+	// in both terms for a moment).
+	for {
+		prev := c.logsSeen.Load()
+		if n <= prev {
+			return prev
+		}
+		if c.logsSeen.CompareAndSwap(prev, n) {
+			return n
+		}
+	}
+}
+
+// ref takes a reference on the mapping if it is still there.
+func (w *worker) ref() bool {
+	for {
+		r := w.refs.Load()
+		if r <= 0 {
+			return false
+		}
+		if w.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
 }
 
 func (w *worker) logsLost() uint64 {

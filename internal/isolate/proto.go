@@ -77,7 +77,6 @@ const (
 	sRespAux      = 144 // uint64
 	sRespNanos    = 152 // uint64: how long the worker took
 	sRespFlags    = 160 // uint32
-	sRespAux2     = 164 // uint32
 	sOutLen       = 192 // uint64 cell handed to memlink_call_v2
 	sHostKind     = 200 // uint32: hostKindCall or hostKindLog (hostcall.go)
 	sHostFn       = 204 // uint32: host function id, or log level
