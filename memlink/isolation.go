@@ -289,7 +289,7 @@ func (m *isolatedModule) isolatedErr(method string, err error) error {
 	var f *isolate.Failure
 	if !errors.As(err, &f) {
 		if errors.Is(err, isolate.ErrNoSlot) {
-			return fmt.Errorf("memlink: %s: method %q: every slot is taken, and this call, made from a host function of the same module, could be waiting for itself: %w",
+			return fmt.Errorf("%s: method %q: every slot is taken, and this call, made from a host function of the same module, could be waiting for itself: %w",
 				m.file, method, ErrReentrant)
 		}
 		if errors.Is(err, isolate.ErrClosed) {

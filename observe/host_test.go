@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -35,7 +34,7 @@ func TestHostCallSeries(t *testing.T) {
 	callN(t, rt, h, "log", "wwarning", 2)
 	callFails(t, rt, h, "call", "\x40nothere\x00")
 
-	hs := strconv.FormatUint(uint64(h), 10)
+	hs := h.String()
 	series := func(fn, result, n string) string {
 		return `memlink_host_calls_total{function="` + fn + `",handle="` + hs + `",module="kv",result="` + result + `"} ` + n + "\n"
 	}
