@@ -40,6 +40,10 @@ type Manifest struct {
 	Version string `json:"version"`
 	// Modules maps "GOOS/GOARCH" to the module file built for it.
 	Modules map[string]ManifestModule `json:"modules"`
+	// Sandbox, when present, declares what the module needs of a
+	// sandbox: loaded with an Isolation.Sandbox that grants less, it is
+	// refused with ErrSandboxTooNarrow (see Sandbox.covers).
+	Sandbox *Sandbox `json:"sandbox,omitempty"`
 }
 
 // ManifestModule is one platform's file in a Manifest.
@@ -147,7 +151,7 @@ func (r *Registry) Resolve(ref Ref) (Resolution, error) {
 			skipped = append(skipped, fmt.Sprintf("%s: no module for %s (has %s)", v, platform, strings.Join(plats, ", ")))
 			continue
 		}
-		return Resolution{Path: filepath.Join(vdir, mod.File), Digest: strings.ToLower(mod.SHA256)}, nil
+		return Resolution{Path: filepath.Join(vdir, mod.File), Digest: strings.ToLower(mod.SHA256), Sandbox: m.Sandbox.clone()}, nil
 	}
 	return Resolution{}, fmt.Errorf("%w: %s: no usable version in %s: %s", ErrNotFound, ref, dir, strings.Join(skipped, "; "))
 }
