@@ -1,6 +1,7 @@
 package memlink_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -462,5 +463,59 @@ func TestSandboxBadPolicy(t *testing.T) {
 	}
 	if _, ok := rt.SandboxReport(0); ok {
 		t.Error("SandboxReport(0) ok")
+	}
+}
+
+// TestSandboxManifest: a registry module declares what it needs; a host
+// granting less is refused before anything of the module runs.
+func TestSandboxManifest(t *testing.T) {
+	data := t.TempDir()
+	dir := t.TempDir()
+	reg := &memlink.Registry{Dir: dir}
+	if err := reg.Publish("escape", "1.0.0", modtest.Path(t, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	mpath := filepath.Join(dir, "escape", "1.0.0", memlink.ManifestFile)
+	b, err := os.ReadFile(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	raw["sandbox"] = map[string]any{"read": []string{data + "/sub"}, "network": true}
+	b, _ = json.Marshal(raw)
+	if err := os.WriteFile(mpath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rt := newRuntime(t, memlink.WithRegistry(dir))
+	ref := memlink.MustParseRef("escape@1.0.0")
+	for _, c := range []struct {
+		sb   *memlink.Sandbox
+		want string // "" loads
+	}{
+		{&memlink.Sandbox{}, "read " + data + "/sub, network"},
+		{&memlink.Sandbox{Read: []string{data}}, "asks for network,"},
+		{&memlink.Sandbox{Write: []string{data}, Network: true}, ""},
+		{nil, ""}, // unconfined: everything is granted
+	} {
+		h, err := rt.Load(ref, memlink.WithIsolation(memlink.Isolation{Sandbox: c.sb}))
+		skipWithoutExec(t, err)
+		if errors.Is(err, memlink.ErrSandboxUnsupported) {
+			t.Skipf("no sandbox here: %v", err)
+		}
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%+v: %v", c.sb, err)
+		case c.want != "" && (!errors.Is(err, memlink.ErrSandboxTooNarrow) || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%+v: err = %v, want ErrSandboxTooNarrow naming %q", c.sb, err, c.want)
+		}
+		if err == nil {
+			rt.Unload(h)
+		}
+	}
+	if m, err := memlink.ParseManifest(b); err != nil || m.Sandbox == nil || !m.Sandbox.Network || len(m.Sandbox.Read) != 1 {
+		t.Errorf("ParseManifest: %+v, %v", m.Sandbox, err)
 	}
 }
