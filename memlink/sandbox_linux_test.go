@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -53,9 +52,6 @@ func try(t *testing.T, rt *memlink.Runtime, h memlink.Handle, attempt string) st
 	}
 	return string(out)
 }
-
-// errnoOf formats an errno the way escape.c returns it.
-func errnoOf(e syscall.Errno) string { return strconv.Itoa(int(e)) }
 
 // expect checks each attempt's result.
 func expect(t *testing.T, rt *memlink.Runtime, h memlink.Handle, cases [][2]string) {
@@ -315,8 +311,7 @@ func TestSandboxSignalsWithoutLandlockScope(t *testing.T) {
 // TestSandboxControl makes the same attempts without a sandbox: each of
 // them works there, so each denial above is the sandbox's doing.
 func TestSandboxControl(t *testing.T) {
-	readDir, _, outDir := escapeDirs(t)
-	_ = readDir
+	_, _, outDir := escapeDirs(t)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
