@@ -28,11 +28,26 @@ apt_ensure() {
 }
 
 # build_modules GOOS GOARCH DIR compiles every bundled C module for the
-# target into DIR with the cross compiler modbuild knows for it, and prints
-# DIR's absolute path. The program runs for the host: GOOS and GOARCH from
-# the caller's environment must not leak into "go run".
+# target into DIR with the cross compiler modbuild knows for it, and the
+# Rust modules too when a Rust toolchain has the target's standard library
+# (rustup target add ...), and prints DIR's absolute path. The program runs
+# for the host: GOOS and GOARCH from the caller's environment must not leak
+# into "go run".
 build_modules() {
-	env -u GOOS -u GOARCH -u CGO_ENABLED go run ./internal/cmd/buildmodules -goos "$1" -goarch "$2" -dir "$3"
+	env -u GOOS -u GOARCH -u CGO_ENABLED go run ./internal/cmd/buildmodules -goos "$1" -goarch "$2" -dir "$3" -rust
+}
+
+# rust_requirement DIR EXT requires the Rust tests (MEMLINK_REQUIRE_RUST=1)
+# when build_modules put the Rust modules into DIR, and otherwise unsets
+# MEMLINK_REQUIRE_RUST, so that they skip, naming the missing module, rather
+# than fail for want of a Rust target this machine cannot install.
+rust_requirement() {
+	if [ -e "$1/rust_echo$2" ]; then
+		export MEMLINK_REQUIRE_RUST=1
+	else
+		unset MEMLINK_REQUIRE_RUST
+		log "no Rust modules for this target (buildmodules said why): the Rust tests skip"
+	fi
 }
 
 # go_test LABEL GO-TEST-ARGS... runs "go test -json" with the flags every

@@ -38,6 +38,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/memlink-386-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 MEMLINK_TEST_MODULES=$(build_modules linux 386 "$work/modules")
 export MEMLINK_TEST_MODULES
+rust_requirement "$MEMLINK_TEST_MODULES" .so
 # Inside a 386 test process the host C compiler is the cross compiler:
 # internal/modbuild's tests compile modules for the target they run on.
 export CC=i686-linux-gnu-gcc

@@ -44,6 +44,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/memlink-arm64-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 MEMLINK_TEST_MODULES=$(build_modules linux arm64 "$work/modules")
 export MEMLINK_TEST_MODULES
+rust_requirement "$MEMLINK_TEST_MODULES" .so
 # Inside an arm64 test process the host C compiler is the cross compiler:
 # internal/modbuild's tests compile modules for the target they run on.
 export CC=aarch64-linux-gnu-gcc

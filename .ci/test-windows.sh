@@ -51,6 +51,7 @@ cleanup() {
 trap cleanup EXIT
 
 mods=$(build_modules windows amd64 "$work/modules")
+rust_requirement "$mods" .dll
 
 log "creating a Wine prefix in $WINEPREFIX"
 mkdir -p "$WINEPREFIX"

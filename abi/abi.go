@@ -28,6 +28,7 @@ const (
 	SymStateSize        = "memlink_get_state_size"
 	SymSerializeState   = "memlink_serialize_state"
 	SymDeserializeState = "memlink_deserialize_state"
+	SymReleaseOutput    = "memlink_release_output"
 )
 
 // Result codes reserved by the ABI. Zero is success; positive codes belong
@@ -40,6 +41,10 @@ const (
 	CodeOutputTooSmall int32 = -4
 	CodePanicked       int32 = -5
 	CodeUnknownMethod  int32 = -6
+	// CodeHandedOver is memlink_call_v2's answer when out holds a
+	// descriptor of a module-owned result (see [HandedOutput]); only
+	// meaningful from a module that exports memlink_release_output.
+	CodeHandedOver int32 = -7
 )
 
 // CodeText returns a short description of a result code, such as
@@ -61,6 +66,8 @@ func CodeText(code int32) string {
 		return "module panicked"
 	case CodeUnknownMethod:
 		return "unknown method"
+	case CodeHandedOver:
+		return "output handed over"
 	}
 	return "module code " + strconv.FormatInt(int64(code), 10)
 }
@@ -82,8 +89,8 @@ func MethodID(name string) uint32 {
 	return h
 }
 
-// Errors returned by this package, checked with errors.Is. Package memlink
-// re-exports them under the same names.
+// Errors reported about module files, checked with errors.Is. Package
+// memlink re-exports these three under the same names.
 var (
 	// ErrInvalidModule reports a file that cannot be loaded as a module: not
 	// a shared library, built for another CPU or operating system,
@@ -94,8 +101,4 @@ var (
 	// ErrABIVersion reports a module announcing an ABI version this package
 	// cannot drive.
 	ErrABIVersion = errors.New("unsupported ABI version")
-	// ErrUnsupported reports a platform on which modules cannot be opened.
-	ErrUnsupported = errors.New("loading modules is not supported on this platform")
-	// ErrLibraryClosed reports a use of a Library after Close.
-	ErrLibraryClosed = errors.New("library closed")
 )

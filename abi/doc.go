@@ -20,9 +20,6 @@
 // to the next. docs/abi.md in the repository and modules/c/memlink.h give
 // the full specification.
 //
-// # Platforms
-//
-// On Linux, macOS, FreeBSD and NetBSD libraries are opened with purego's
-// Dlopen; on Windows with LoadLibraryEx from golang.org/x/sys/windows.
-// Elsewhere [Open] returns [ErrUnsupported]. No cgo is involved anywhere.
+// Opening libraries and calling into them is package memlink's job (its
+// machinery lives under internal/); abi only describes and checks files.
 package abi

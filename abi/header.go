@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/memlink/memlink-go/internal/plainfile"
@@ -124,7 +125,7 @@ func inspectELF(b []byte) (Image, error) {
 	need := maxEnd(0, phoff, phnum*phentsize)
 	need = maxEnd(need, shoff, shnum*shentsize)
 	if phnum > 0 && phentsize < uint64(pSize+8) {
-		return Image{}, fmt.Errorf("ELF program header entries of %d bytes are too small", phentsize)
+		return Image{}, malformed("ELF header", "e_phentsize %d is too small", phentsize)
 	}
 	for i := range phnum {
 		off := phoff + i*phentsize
@@ -342,10 +343,10 @@ func (img Image) Check() error {
 }
 
 // CheckFile validates the file at path before it is handed to the dynamic
-// loader: it must be a readable regular file whose header passes
-// [Image.Check]. Errors wrap [ErrInvalidModule] (or fs.ErrNotExist for a
-// missing file) and name the path. It reads at most [HeaderSize] bytes and
-// passes them to [CheckImage].
+// loader: it must be a readable regular file that passes [CheckImage].
+// Errors wrap [ErrInvalidModule] (or fs.ErrNotExist for a missing file)
+// and name the path. It reads the first [HeaderSize] bytes, then only the
+// tables the checks need.
 func CheckFile(path string) (Image, error) {
 	f, err := plainfile.Open(path)
 	if err != nil {
@@ -369,7 +370,7 @@ func CheckFile(path string) (Image, error) {
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return Image{}, fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err)
 	}
-	return CheckImage(path, buf[:n], st.Size())
+	return CheckImage(path, buf[:n], f, st.Size())
 }
 
 // headerBufs recycles CheckFile's buffers: a fresh 64 KiB buffer costs a
@@ -377,22 +378,47 @@ func CheckFile(path string) (Image, error) {
 // module take longer than the system calls around it.
 var headerBufs = sync.Pool{New: func() any { return new([HeaderSize]byte) }}
 
-// CheckImage validates a shared library from bytes already read: head, the
-// first min(size, [HeaderSize]) bytes of a file of size bytes. It is
-// [CheckFile] without the reading, for a caller that has the bytes anyway
-// (package memlink validates the private copy it has just written, from
-// its own buffer). name stands for the file in errors.
-func CheckImage(name string, head []byte, size int64) (Image, error) {
-	img, err := Inspect(head)
+// CheckImage validates a shared library of size bytes before it is handed
+// to the dynamic loader. head holds the file's first bytes, already read
+// (up to [HeaderSize]; package memlink passes the bytes it has just copied),
+// and r reads the rest; r may be nil when head is the whole file. name
+// stands for the file in errors.
+//
+// For every format it checks what [CheckHeader] checks. For ELF it also
+// validates what the dynamic loader reads through the dynamic section
+// before any code of the library runs: the string table and the names in
+// it (DT_NEEDED, DT_SONAME, DT_RUNPATH...), the symbol table, the DT_HASH
+// and DT_GNU_HASH tables (bucket and chain arrays inside the file, chains
+// that end), the version tables (DT_VERSYM indexes defined, DT_VERNEED
+// files among DT_NEEDED), the relocation tables (entry sizes, symbol
+// indexes, targets in writable segments, IRELATIVE resolvers in code),
+// DT_INIT, DT_FINI and the init/fini arrays (every slot relocated to code
+// of the library or resolved by symbol). Text relocations are refused.
+// Each address must lie in the bytes a PT_LOAD maps from the file. See
+// docs/security.md for what no such check can catch.
+//
+// Errors wrap [ErrInvalidModule]; those about an inconsistent ELF file
+// also wrap a *[MalformedError] saying which part is wrong.
+func CheckImage(name string, head []byte, r io.ReaderAt, size int64) (Image, error) {
+	if int64(len(head)) > size {
+		head = head[:size]
+	}
+	img, err := checkImage(&elfReader{r: r, head: head, size: size}, true)
 	if err != nil {
-		return Image{}, fmt.Errorf("%w: %s: %v", ErrInvalidModule, name, err)
-	}
-	if err := img.Check(); err != nil {
-		return img, fmt.Errorf("%s: %w", name, err)
-	}
-	if size < img.MinSize {
-		return img, fmt.Errorf("%w: %s is truncated: its headers describe %d bytes, the file has %d",
-			ErrInvalidModule, name, img.MinSize, size)
+		return img, fmt.Errorf("%w: %s: %w", ErrInvalidModule, name, unwrapInvalid(err))
 	}
 	return img, nil
+}
+
+// unwrapInvalid strips a leading ErrInvalidModule from err's message, for
+// an error about to be wrapped in it again with a name.
+func unwrapInvalid(err error) error {
+	var m *MalformedError
+	if errors.As(err, &m) {
+		return m
+	}
+	if msg, ok := strings.CutPrefix(err.Error(), ErrInvalidModule.Error()+": "); ok {
+		return errors.New(msg)
+	}
+	return err
 }

@@ -1,12 +1,14 @@
 package hotreload
 
 import (
+	"log/slog"
+	"path/filepath"
+
 	"context"
-	"errors"
 	"fmt"
-	"os"
+	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/filewatch"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -29,13 +31,17 @@ type WatchConfig struct {
 	// reloaded, so that a compiler or copy writing it in several steps is
 	// not caught half way. Default 100ms.
 	Debounce time.Duration
+	// Settle is how long a changed file that has stopped changing but is
+	// not yet a valid shared library (a writer that paused) is pending
+	// before it is reloaded anyway and reported as a failure. Default: ten
+	// times Debounce, at least one second.
+	Settle time.Duration
 	// Reload is the configuration of every reload. Default: stateless with
 	// the default drain timeout.
 	Reload Config
-	// OnEvent, if set, is called from the watcher's goroutine with every
-	// event, before the event is offered on the Events channel. It must not
-	// block for long.
-	OnEvent func(Event)
+	// Logger receives a warning for every event dropped because nobody
+	// read the Events channel. Default slog.Default().
+	Logger *slog.Logger
 }
 
 func (c WatchConfig) interval() time.Duration {
@@ -50,6 +56,22 @@ func (c WatchConfig) debounce() time.Duration {
 		return 100 * time.Millisecond
 	}
 	return c.Debounce
+}
+
+// SettleFor returns the settle period in force for a debounce period d
+// when settle is zero or negative: ten times d, at least one second.
+func SettleFor(settle, d time.Duration) time.Duration {
+	if settle > 0 {
+		return settle
+	}
+	return max(10*d, time.Second)
+}
+
+func (c WatchConfig) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
 }
 
 // Event reports one reload attempt made by a watcher.
@@ -68,12 +90,11 @@ type Event struct {
 // Watcher watches one module file and reloads it when it changes. Close
 // it, or cancel the context given to Watch, to stop it.
 type Watcher struct {
-	path    string
-	events  chan Event
-	dropped atomic.Uint64
-	cancel  context.CancelFunc
-	done    chan struct{}
-	once    sync.Once
+	path   string
+	out    *filewatch.Outbox[Event]
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
 }
 
 // eventBuffer is how many events wait on the channel before new ones are
@@ -81,35 +102,47 @@ type Watcher struct {
 const eventBuffer = 16
 
 // Watch starts watching path and reloads h from it, through r, whenever
-// the file changes: rewritten in place, replaced by a rename, or touched.
-// A change is reloaded once the file has stayed the same for
-// cfg.Debounce. A broken new file (half-written, wrong architecture, failing
-// init) is reported as an Event with Err set, the old version keeps
-// serving, and the watcher waits for the next change.
+// the file changes: rewritten in place (also with its size and
+// modification time restored, as cp -p does), replaced by a rename,
+// re-created, switched to another target when path is a symbolic link, or
+// touched. A change is reloaded once, when the file has stayed the same for
+// cfg.Debounce and is a complete shared library for this platform. A file
+// that has stopped changing but is not yet valid is pending, not a
+// failure; only when it stays invalid for cfg.Settle is it reloaded anyway,
+// so that the failure (and its rolled-back reload) is reported once. A
+// broken new file is reported as an Event with Err set, the old version
+// keeps serving, and the watcher waits for the next change. A file that
+// disappears is not a change: the loaded version keeps serving.
 //
-// The file must exist when Watch is called.
+// The file must exist when Watch is called. Most programs call
+// memlink.Runtime.Watch, which is this function for a runtime's handle.
 func Watch[H any](ctx context.Context, r Reloader[H], h H, path string, cfg WatchConfig) (*Watcher, error) {
-	sig, err := statSig(path)
+	sig, err := filewatch.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("hotreload: watch %s: %w", path, err)
 	}
-	n, err := newNotifier(path)
-	if err != nil {
-		return nil, fmt.Errorf("hotreload: watch %s: %w", path, err)
-	}
+	n := filewatch.NewNotifier(filepath.Dir(path))
 	ctx, cancel := context.WithCancel(ctx)
-	w := &Watcher{path: path, events: make(chan Event, eventBuffer), cancel: cancel, done: make(chan struct{})}
-	go w.run(ctx, n, sig, cfg, func() (Report, error) { return r.ReloadFile(h, path, cfg.Reload) })
+	w := &Watcher{
+		path:   path,
+		out:    filewatch.NewOutbox[Event](eventBuffer, cfg.logger(), path),
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+	tr := filewatch.Tracker{Debounce: cfg.debounce(), Settle: SettleFor(cfg.Settle, cfg.debounce())}
+	tr.Start(sig)
+	go w.run(ctx, n, &tr, cfg, func() (Report, error) { return r.ReloadFile(h, path, cfg.Reload) })
 	return w, nil
 }
 
 // Events returns the channel on which the watcher reports reload
-// attempts. It is closed when the watcher stops. When nobody reads it,
-// events beyond its buffer of 16 are dropped and counted by Dropped.
-func (w *Watcher) Events() <-chan Event { return w.events }
+// attempts, its only way of reporting them. It is closed when the watcher
+// stops. A watcher never waits for its reader: when nobody reads, events
+// beyond a buffer of 16 are dropped, counted by Dropped and logged.
+func (w *Watcher) Events() <-chan Event { return w.out.C() }
 
 // Dropped counts the events that found the Events channel full.
-func (w *Watcher) Dropped() uint64 { return w.dropped.Load() }
+func (w *Watcher) Dropped() uint64 { return w.out.Dropped() }
 
 // Close stops the watcher and waits for its goroutine to end. A reload in
 // progress completes first. Close is idempotent and always returns nil.
@@ -119,96 +152,31 @@ func (w *Watcher) Close() error {
 	return nil
 }
 
-// fileSig identifies a version of a file well enough to notice that it
-// changed: a rename over it changes the identity, a rewrite the size or
-// time.
-type fileSig struct {
-	info os.FileInfo
+// CheckModule is the validation a watcher applies before it reloads: the
+// file must be a complete shared library for this platform.
+func CheckModule(path string) error {
+	_, err := abi.CheckFile(path)
+	return err
 }
 
-func statSig(path string) (fileSig, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileSig{}, err
-	}
-	if !fi.Mode().IsRegular() {
-		return fileSig{}, errors.New("not a regular file")
-	}
-	return fileSig{info: fi}, nil
-}
-
-func (s fileSig) same(o fileSig) bool {
-	if s.info == nil || o.info == nil {
-		return s.info == nil && o.info == nil
-	}
-	return os.SameFile(s.info, o.info) && s.info.Size() == o.info.Size() &&
-		s.info.ModTime().Equal(o.info.ModTime()) && s.info.Mode() == o.info.Mode()
-}
-
-func (w *Watcher) run(ctx context.Context, n notifier, last fileSig, cfg WatchConfig, reload func() (Report, error)) {
+func (w *Watcher) run(ctx context.Context, n filewatch.Notifier, tr *filewatch.Tracker, cfg WatchConfig, reload func() (Report, error)) {
 	defer close(w.done)
-	defer close(w.events)
-	defer n.close()
+	defer w.out.Close()
+	defer n.Close()
+	check := func() error { return CheckModule(w.path) }
 	for {
-		if !n.wait(ctx, cfg.interval()) {
+		wait := cfg.interval()
+		if next := tr.Next(); !next.IsZero() {
+			wait = max(min(wait, time.Until(next)), time.Millisecond)
+		}
+		if !n.Wait(ctx, wait) {
 			return
 		}
-		cur, err := statSig(w.path)
-		if err != nil || cur.same(last) {
-			continue // gone for now (mid-rename) or unchanged
+		sig, _ := filewatch.Stat(w.path) // missing or not regular: the zero Sig
+		switch act, _ := tr.Observe(time.Now(), sig, check); act {
+		case filewatch.Ready, filewatch.Bad:
+			rep, err := reload()
+			w.out.Send(Event{Path: w.path, Time: time.Now(), Report: rep, Err: err})
 		}
-		// Debounce: wait until the file stops changing.
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(cfg.debounce()):
-			}
-			next, err := statSig(w.path)
-			if err == nil && next.same(cur) {
-				break
-			}
-			if err == nil {
-				cur = next
-			}
-		}
-		last = cur
-		rep, err := reload()
-		w.emit(cfg, Event{Path: w.path, Time: time.Now(), Report: rep, Err: err})
 	}
 }
-
-func (w *Watcher) emit(cfg WatchConfig, ev Event) {
-	if cfg.OnEvent != nil {
-		cfg.OnEvent(ev)
-	}
-	select {
-	case w.events <- ev:
-	default:
-		w.dropped.Add(1)
-	}
-}
-
-// notifier wakes the watcher when the file may have changed.
-type notifier interface {
-	// wait returns true after a possible change or after d, and false once
-	// ctx is done.
-	wait(ctx context.Context, d time.Duration) bool
-	close()
-}
-
-// pollNotifier wakes the watcher every interval.
-type pollNotifier struct{}
-
-func (pollNotifier) wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-func (pollNotifier) close() {}

@@ -3,11 +3,12 @@ package memlink
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 
-	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/gate"
 )
 
 // instance is one loaded version of a module. A handle points to one
@@ -26,7 +27,7 @@ type instance struct {
 	iso    *isolatedModule // set when it runs in a worker process
 	mod    module          // native or iso, for the operations below the call path
 
-	gate    *hotreload.Gate
+	gate    *gate.Gate
 	gen     uint64
 	path    string       // file opened
 	origin  string       // file the private copy was made from ("" when not a copy)
@@ -82,7 +83,7 @@ func (b *moduleBase) quarantined(method string) error {
 	return b.corruptErr(method, "an earlier call")
 }
 
-func newInstance(gate *hotreload.Gate, path string, gen uint64, m module) *instance {
+func newInstance(gate *gate.Gate, path string, gen uint64, m module) *instance {
 	in := &instance{path: path, gen: gen, gate: gate, mod: m}
 	switch m := m.(type) {
 	case *nativeModule:
@@ -205,4 +206,16 @@ func (in *instance) discard() error {
 		return nil
 	}
 	return in.end()
+}
+
+// samplePhase is where a new lane's (or an isolated module's) sampling
+// counter starts: a random point of the sampling interval. Calls spread
+// over many lanes then give calls/interval samples on average whatever
+// the spread; counters that all started at zero gave none until some lane
+// had made a whole interval of calls (3,000 calls over 64 lanes: 0).
+func (b *moduleBase) samplePhase() uint32 {
+	if b.sampleEvery <= 1 {
+		return 0
+	}
+	return rand.Uint32N(b.sampleEvery)
 }

@@ -159,7 +159,9 @@ func openIsolated(o *options, path, name string, config []byte, iso Isolation, c
 	if err != nil {
 		return nil, isolatedLoadErr(path, name, err)
 	}
-	return &isolatedModule{moduleBase: newModuleBase(o, name), c: c, cfg: iso, drain: o.drainTimeout}, nil
+	m := &isolatedModule{moduleBase: newModuleBase(o, name), c: c, cfg: iso, drain: o.drainTimeout}
+	m.tick.Store(m.samplePhase())
+	return m, nil
 }
 
 // remoteError carries the text of an error made in the worker and the
@@ -291,8 +293,8 @@ func (m *isolatedModule) saveState() ([]byte, error) {
 	case res.Kind == isolate.ResultTooLarge:
 		return nil, fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, m.file, res.N)
 	case res.Kind == isolate.ResultOverrun:
-		m.corrupted.Store(true)
-		return nil, fmt.Errorf("%w: %s: memlink_serialize_state wrote past its %d-byte buffer", hotreload.ErrStateTransfer, m.file, res.Cap)
+		return nil, fmt.Errorf("%w: %w", hotreload.ErrStateTransfer,
+			m.corrupt("memlink_serialize_state", fmt.Sprintf("wrote past its %d-byte state buffer", res.Cap)))
 	case res.Kind != isolate.ResultOK:
 		return nil, fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, m.file, res.Code)
 	}
@@ -325,9 +327,15 @@ func (m *isolatedModule) abandon() { m.c.Abandon() }
 // (killing it after the drain timeout).
 func (m *isolatedModule) shutdown() error {
 	rc, err := m.c.Shutdown(m.drain)
-	if err != nil {
-		return fmt.Errorf("%s: memlink_shutdown: %w", m.file, m.isolatedErr("memlink_shutdown", err))
-	} else if rc != 0 {
+	var f *isolate.Failure
+	switch {
+	case errors.As(err, &f) && f.Kind == isolate.FailTimeout:
+		// Bounded by the drain timeout, not by CallTimeout.
+		return fmt.Errorf("%s: memlink_shutdown ran longer than %v (WithDrainTimeout); its worker was killed: %w",
+			m.file, m.drain, ErrCallTimeout)
+	case err != nil:
+		return fmt.Errorf("memlink_shutdown: %w", m.isolatedErr("memlink_shutdown", err))
+	case rc != 0:
 		return fmt.Errorf("%s: memlink_shutdown returned %d (%s)", m.file, rc, abi.CodeText(rc))
 	}
 	return nil

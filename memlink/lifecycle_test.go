@@ -1,9 +1,14 @@
 package memlink_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -104,4 +109,75 @@ func endAfterReloadDrainTimeout(t *testing.T, isolated bool, end string) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+}
+
+// TestShutdownErrorsNameTheFile checks what an isolated module whose
+// memlink_shutdown hangs reports: the user's file (not the private copy's
+// /proc/self/fd/N or temporary path) and the limit that really bounded it
+// (the drain timeout; CallTimeout is not set). The worker's process title
+// names the user's file too.
+func TestShutdownErrorsNameTheFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("isolation is not supported on Windows")
+	}
+	rt := memlink.New(memlink.WithDrainTimeout(300 * time.Millisecond))
+	t.Cleanup(func() { rt.Close() })
+	path := modtest.Path(t, "sleep")
+	h, err := rt.Load(memlink.MustParseRef(path), memlink.WithConfig([]byte("slow-shutdown")),
+		memlink.WithIsolation(memlink.Isolation{}))
+	if errors.Is(err, syscall.ENOEXEC) {
+		t.Skipf("cannot start a worker process from this program here: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS == "linux" {
+		titles := workerTitles(t)
+		if !slices.Contains(titles, "memlink-worker sleep"+abi.LibraryExt) {
+			t.Errorf("worker titles %q, want one naming sleep%s", titles, abi.LibraryExt)
+		}
+	}
+	err = rt.Unload(h)
+	if !errors.Is(err, memlink.ErrCallTimeout) {
+		t.Fatalf("Unload with a hung memlink_shutdown: %v, want ErrCallTimeout", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "300ms") || strings.Contains(msg, " 0s") {
+		t.Errorf("error does not name the drain timeout: %s", msg)
+	}
+	if !strings.Contains(msg, "sleep"+abi.LibraryExt) || strings.Contains(msg, "/proc/") || strings.Contains(msg, "memlink-go-") {
+		t.Errorf("error does not name the user's file: %s", msg)
+	}
+}
+
+// workerTitles returns the command lines (arguments joined by spaces) of
+// this process's children that are memlink workers (Linux).
+func workerTitles(t *testing.T) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, de := range ents {
+		stat, err := os.ReadFile("/proc/" + de.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces; ppid follows the last ')'.
+		i := bytes.LastIndexByte(stat, ')')
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		cmd, err := os.ReadFile("/proc/" + de.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		title := strings.TrimRight(strings.ReplaceAll(string(cmd), "\x00", " "), " ")
+		if strings.HasPrefix(title, "memlink-worker") {
+			titles = append(titles, title)
+		}
+	}
+	return titles
 }

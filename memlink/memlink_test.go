@@ -704,14 +704,16 @@ func TestLoadDir(t *testing.T) {
 	if !errors.As(err, &de) {
 		t.Fatalf("LoadDir error = %v, want *DirError", err)
 	}
-	var names []string
-	for n := range loaded {
-		names = append(names, n)
-	}
-	if len(loaded) != 2 || loaded["echo"+filepath.Ext(names[0])] == 0 {
+	// Loaded modules by module name (as Lookup finds them), failures by
+	// file name.
+	if len(loaded) != 2 || loaded["echo"] == 0 || loaded["math"] == 0 {
 		t.Fatalf("loaded = %v", loaded)
 	}
-	if len(de.Files) != 2 {
+	if h, ok := rt.Lookup("math"); !ok || h != loaded["math"] {
+		t.Fatalf("Lookup(math) = %v, %v; LoadDir gave %v", h, ok, loaded["math"])
+	}
+	ext := filepath.Ext(modtest.Path(t, "echo"))
+	if len(de.Files) != 2 || de.Files["broken"+ext] == nil || de.Files["initfail"+ext] == nil {
 		t.Fatalf("failed files = %v", de.Files)
 	}
 	if !errors.Is(err, memlink.ErrInitFailed) || !errors.Is(err, memlink.ErrInvalidModule) {

@@ -15,6 +15,7 @@ import (
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/arena"
 	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/callpath"
 )
 
 // This file is the whole behaviour of a module loaded in process: its
@@ -26,7 +27,7 @@ type laneBody struct {
 	out    unsafe.Pointer // output buffer, outCap bytes, canary after it
 	outLen unsafe.Pointer // a uintptr cell for memlink_call_v2's out_len
 	c      *counters      // own, or the module's shared counters
-	frame  abi.Frame      // the C call's argument block, reused
+	frame  callpath.Frame // the C call's argument block, reused
 	shared bool
 	armed  bool   // canary written
 	tick   uint32 // calls since the last latency sample
@@ -55,8 +56,8 @@ const canarySize = 16
 // nativeModule is a module loaded into this process.
 type nativeModule struct {
 	moduleBase
-	lib    *abi.Library
-	mod    *abi.Module
+	lib    *callpath.Library
+	mod    *callpath.Module
 	mem    *arena.Arena
 	lanes  []atomic.Pointer[lane] // by gate lane index, created on first use
 	bufs   []byte                 // the lanes' output buffers, one stride each
@@ -68,11 +69,11 @@ type nativeModule struct {
 // caller has validated, with lanes call buffers. name is the file errors
 // speak of: path itself, or the original of a private copy.
 func openNative(o *options, path, name string, config []byte, lanes int) (*nativeModule, error) {
-	lib, err := abi.OpenAs(path, name)
+	lib, err := callpath.OpenAs(path, name)
 	if err != nil {
 		return nil, err
 	}
-	mod, err := abi.Bind(lib)
+	mod, err := callpath.Bind(lib)
 	if err != nil {
 		lib.Close()
 		return nil, err
@@ -129,6 +130,7 @@ func (n *nativeModule) newLane(i int) *lane {
 	l.out = unsafe.Pointer(&b[0])
 	l.outLen = unsafe.Pointer(&b[n.outCap+canarySize])
 	l.c = &l.own
+	l.tick = n.samplePhase()
 	n.lanes[i].Store(l)
 	return l
 }
@@ -139,6 +141,7 @@ func (n *nativeModule) newSpare() any {
 	s.outLen = unsafe.Pointer(&s.mem[n.outCap+canarySize])
 	s.c = &n.shared
 	s.shared = true
+	s.tick = n.samplePhase()
 	copy(s.mem[n.outCap:], n.canary[:])
 	s.armed = true
 	return s
@@ -190,8 +193,17 @@ func (n *nativeModule) saveState() ([]byte, error) {
 	if size > maxStateBytes {
 		return nil, fmt.Errorf("%w: %s reports %d bytes of state", hotreload.ErrStateTransfer, n.file, size)
 	}
-	state := make([]byte, size)
-	if rc := n.mod.SerializeState(state); rc != 0 {
+	buf := make([]byte, size+guardSize)
+	state, guard := buf[:size:size], buf[size:]
+	n.arm(guard)
+	rc := n.mod.SerializeState(state)
+	if !n.intact(guard) {
+		n.corrupted.Store(true)
+		n.shared.errs[errKindCorrupted].Add(1)
+		return nil, fmt.Errorf("%w: %w", hotreload.ErrStateTransfer,
+			n.corruptErr("memlink_serialize_state", fmt.Sprintf("wrote past its %d-byte state buffer", size)))
+	}
+	if rc != 0 {
 		return nil, fmt.Errorf("%w: %s: memlink_serialize_state returned %d", hotreload.ErrStateTransfer, n.file, rc)
 	}
 	return state, nil
@@ -202,6 +214,31 @@ func (n *nativeModule) restoreState(state []byte) error {
 		return fmt.Errorf("%w: %s: memlink_deserialize_state returned %d", hotreload.ErrStateTransfer, n.file, rc)
 	}
 	return nil
+}
+
+// guardSize is the guard that follows every heap buffer a module writes
+// (the buffer of a -4 retry, the state buffer): it is filled with the
+// canary and checked whole, so an overrun of up to guardSize bytes is
+// caught before it reaches other memory. A module that writes further
+// still trips it, but has already written over whatever lay beyond; only
+// isolation contains that.
+const guardSize = 256
+
+// arm fills g with copies of the canary.
+func (n *nativeModule) arm(g []byte) {
+	for i := 0; i < len(g); i += canarySize {
+		copy(g[i:], n.canary[:])
+	}
+}
+
+// intact reports whether g still holds what arm wrote.
+func (n *nativeModule) intact(g []byte) bool {
+	for i := 0; i < len(g); i += canarySize {
+		if string(g[i:min(i+canarySize, len(g))]) != string(n.canary[:min(canarySize, len(g)-i)]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *nativeModule) canaryIntact(out unsafe.Pointer) bool {
@@ -323,8 +360,29 @@ func (n *nativeModule) finishV2(l *lane, dst []byte, method string, id uint32, a
 		return dst, n.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", k, n.outCap))
 	case rc == abi.CodeOutputTooSmall && k > uintptr(n.outCap):
 		return n.callV2Large(l, dst, method, id, args, k)
+	case rc == abi.CodeHandedOver && n.mod.HandsOver():
+		return n.takeOutput(l, dst, method, l.out, k)
 	}
 	return dst, n.codeErr(l, method, rc, string(buf[:min(k, uintptr(n.outCap))]))
+}
+
+// takeOutput appends a result the module handed over (a descriptor of k
+// bytes at out, see docs/abi.md) to dst and gives the module its buffer
+// back, also when the result is refused for its size.
+func (n *nativeModule) takeOutput(l *lane, dst []byte, method string, out unsafe.Pointer, k uintptr) ([]byte, error) {
+	h, ok := callpath.ReadHandedOutput(out, k)
+	if !ok {
+		if k != callpath.HandedOutputSize {
+			return dst, n.corrupt(l, method, fmt.Sprintf("handed an output over with a %d-byte descriptor (want %d)", k, callpath.HandedOutputSize))
+		}
+		return dst, n.corrupt(l, method, fmt.Sprintf("handed over %d output bytes at a null address", h.Len))
+	}
+	defer n.mod.ReleaseOutput(&l.frame, h)
+	if h.Len > uintptr(n.maxOutput) {
+		return dst, fmt.Errorf("%w: %s: method %q handed over %d bytes; the limit is %d (WithMaxOutput)",
+			ErrOutputTooLarge, n.file, method, h.Len, n.maxOutput)
+	}
+	return append(dst, h.Bytes()...), nil
 }
 
 // callV2Large retries a call whose output did not fit, once, writing
@@ -336,12 +394,22 @@ func (n *nativeModule) callV2Large(l *lane, dst []byte, method string, id uint32
 			ErrOutputTooLarge, n.file, method, need, n.maxOutput)
 	}
 	base := len(dst)
-	dst = slices.Grow(dst, int(need))
-	tail := dst[base : base+int(need)]
+	dst = slices.Grow(dst, int(need)+guardSize)
+	tail := dst[base : base+int(need)+guardSize]
+	guard := tail[need:]
+	n.arm(guard)
 	outLen := (*uintptr)(l.outLen)
 	*outLen = 0
 	rc := n.mod.CallV2(&l.frame, id, args, unsafe.Pointer(&tail[0]), need, l.outLen)
 	k := *outLen
+	intact := n.intact(guard)
+	clear(guard) // the canary stays the module's secret, not the caller's
+	if !intact {
+		return dst[:base], n.corrupt(l, method, fmt.Sprintf("wrote past the %d-byte buffer it asked for", need))
+	}
+	if rc == abi.CodeHandedOver && n.mod.HandsOver() {
+		return n.takeOutput(l, dst[:base], method, unsafe.Pointer(&tail[0]), k)
+	}
 	if rc == 0 {
 		if k > need {
 			return dst[:base], n.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", k, need))

@@ -105,10 +105,13 @@ func WithLanes(n int) Option {
 	}
 }
 
-// WithLatencySampling measures the latency of one call in every n (per
-// lane) for the call-duration histogram. Reading the clock costs more than
-// a call, so the default is DefaultLatencySampling (1 in 256); n = 1 times
-// every call and n = 0 turns sampling off.
+// WithLatencySampling measures the latency of one call in every n for the
+// call-duration histogram, whose count is therefore of sampled calls:
+// about calls/n. Reading the clock costs more than a call, so the default
+// is DefaultLatencySampling (1 in 256); n = 1 times every call and n = 0
+// turns sampling off. Each call lane counts its own calls from a random
+// starting point, so the expected number of samples is calls/n however the
+// calls spread over lanes, at low traffic too.
 func WithLatencySampling(n int) Option {
 	return func(o *options) {
 		if n >= 0 {
@@ -125,6 +128,8 @@ type loadOptions struct {
 	inPlace   bool
 	digest    string
 	isolation *Isolation // WithIsolation (isolation.go)
+	name      string     // WithName (names.go)
+	nameSet   bool
 }
 
 // WithConfig passes config to the module's memlink_init. Default: empty.

@@ -1,6 +1,7 @@
 package memlink
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Registry is a local module registry: a directory laid out as
@@ -60,15 +62,19 @@ const maxManifest = 1 << 20
 // ParseManifest parses and validates a manifest: a registry name, a
 // MAJOR.MINOR.PATCH version, at least one module, platform keys of the form
 // GOOS/GOARCH, plain file names (no directories) and 64-digit hex digests.
+//
+// The JSON is read strictly, so that what a reviewer reads is what is
+// loaded: keys match in exact case, a key repeated in any object is
+// refused (encoding/json would keep the last, and match "FILE" for
+// "file"), unknown keys are refused rather than ignored (a field this
+// version does not know, such as a policy added later, must not be
+// dropped silently), every value has the type its field needs (null
+// included), the input is valid UTF-8, and nothing but white space may
+// follow the object.
 func ParseManifest(b []byte) (Manifest, error) {
-	var m Manifest
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
+	m, err := parseManifestJSON(b)
+	if err != nil {
 		return Manifest{}, fmt.Errorf("manifest: %w", err)
-	}
-	if dec.More() {
-		return Manifest{}, errors.New("manifest: trailing data after the JSON object")
 	}
 	if !isRegistryName(m.Name) {
 		return Manifest{}, fmt.Errorf("manifest: invalid module name %q", m.Name)
@@ -92,6 +98,128 @@ func ParseManifest(b []byte) (Manifest, error) {
 		}
 	}
 	return m, nil
+}
+
+// parseManifestJSON reads the manifest's JSON strictly (see
+// ParseManifest). Each object's fields are listed with the function that
+// reads their value: a new field is one more entry.
+func parseManifestJSON(b []byte) (Manifest, error) {
+	if !utf8.Valid(b) {
+		return Manifest{}, errors.New("not valid UTF-8")
+	}
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(b))
+	err := readObject(dec, "", map[string]func() error{
+		"name":    func() (err error) { m.Name, err = readString(dec, "name"); return err },
+		"version": func() (err error) { m.Version, err = readString(dec, "version"); return err },
+		"modules": func() error {
+			m.Modules = map[string]ManifestModule{}
+			return readMap(dec, "modules", func(plat string) error {
+				var mod ManifestModule
+				where := "modules." + plat
+				err := readObject(dec, where, map[string]func() error{
+					"file":   func() (err error) { mod.File, err = readString(dec, where+".file"); return err },
+					"sha256": func() (err error) { mod.SHA256, err = readString(dec, where+".sha256"); return err },
+				})
+				m.Modules[plat] = mod
+				return err
+			})
+		},
+	})
+	if err != nil {
+		return Manifest{}, err
+	}
+	if tok, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			err = fmt.Errorf("%v", tok)
+		}
+		return Manifest{}, fmt.Errorf("trailing data after the JSON object: %v", err)
+	}
+	return m, nil
+}
+
+// readObject reads a JSON object whose keys must be among fields (exact
+// case, each at most once), calling each key's function to read its value.
+// where names the object in errors ("" for the top level).
+func readObject(dec *json.Decoder, where string, fields map[string]func() error) error {
+	return readMap(dec, where, func(key string) error {
+		read, ok := fields[key]
+		if !ok {
+			return fmt.Errorf("unknown key %q", join(where, key))
+		}
+		return read()
+	})
+}
+
+// readMap reads a JSON object, calling value for each key (which must read
+// the key's value) and refusing a key given twice.
+func readMap(dec *json.Decoder, where string, value func(key string) error) error {
+	if err := readDelim(dec, where, '{'); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return fmt.Errorf("%s: key %v is not a string", objName(where), tok)
+		}
+		if seen[key] {
+			return fmt.Errorf("duplicate key %q", join(where, key))
+		}
+		seen[key] = true
+		if err := value(key); err != nil {
+			return err
+		}
+	}
+	return readDelim(dec, where, '}')
+}
+
+func readDelim(dec *json.Decoder, where string, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("%s: %w", objName(where), err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		if want == '{' {
+			return fmt.Errorf("%s: want an object, have %v", objName(where), tok)
+		}
+		return fmt.Errorf("%s: want %v, have %v", objName(where), want, tok)
+	}
+	return nil
+}
+
+// readString reads a JSON string (not null, not another type).
+func readString(dec *json.Decoder, where string) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", where, err)
+	}
+	s, ok := tok.(string)
+	if !ok {
+		if d, ok := tok.(json.Delim); ok && (d == '{' || d == '[') {
+			return "", fmt.Errorf("%s: want a string, have an %s", where, map[json.Delim]string{'{': "object", '[': "array"}[d])
+		}
+		return "", fmt.Errorf("%s: want a string, have %v", where, tok)
+	}
+	return s, nil
+}
+
+func join(where, key string) string {
+	if where == "" {
+		return key
+	}
+	return where + "." + key
+}
+
+func objName(where string) string {
+	if where == "" {
+		return "manifest object"
+	}
+	return where
 }
 
 // Resolve finds the highest version of the module matching ref's

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/memlink/memlink-go/abi"
-	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/gate"
 )
 
 // Handle identifies a loaded module within one Runtime. Handles are not
@@ -145,6 +145,11 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 	for _, o := range opts {
 		o(&lo)
 	}
+	if lo.nameSet {
+		if err := checkName(lo.name); err != nil {
+			return 0, &LoadError{Ref: ref.String(), Err: err}
+		}
+	}
 	in, err := rt.open(ref, lo, 1, !lo.inPlace)
 	if err != nil {
 		return 0, err
@@ -197,7 +202,7 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		// The copy is checked from the bytes just written to it (sealed
 		// on Linux; elsewhere a file only this user can reach), and
 		// errors name the original.
-		_, err := abi.CheckImage(path, copied.head, copied.size)
+		_, err := checkCopy(path, copied)
 		releaseHead(copied.head)
 		copied.head = nil
 		if err != nil {
@@ -213,7 +218,7 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		}
 		return fail(err)
 	}
-	gate := hotreload.NewGate(rt.opts.lanes)
+	gate := gate.NewGate(rt.opts.lanes)
 	var m module
 	if lo.isolation != nil {
 		m, err = openIsolated(&rt.opts, target, path, lo.config, *lo.isolation, copied)
@@ -472,30 +477,28 @@ func (rt *Runtime) Close() error {
 // LoadDir loads every file in dir whose name ends in this platform's
 // shared-library extension (".so", ".dylib" or ".dll"), in name order, with
 // opts for each. It returns the handles of the modules that loaded, keyed by
-// file name, and a *DirError listing those that did not (or nil).
+// module name (the file name without its extension, as Lookup and the
+// `module` metric label name them), and a *DirError listing those that did
+// not (or nil), keyed by file name. File names are taken as they are:
+// "#sha256=" in one is part of the name, not a digest. WatchDir does the
+// same and then keeps the directory and the loaded set in step.
 func (rt *Runtime) LoadDir(dir string, opts ...LoadOption) (map[string]Handle, error) {
-	ents, err := os.ReadDir(dir)
+	names, err := moduleFiles(dir)
 	if err != nil {
 		return nil, fmt.Errorf("memlink: load dir: %w", err)
 	}
 	loaded := make(map[string]Handle)
 	var failed map[string]error
-	for _, de := range ents {
-		if de.IsDir() || filepath.Ext(de.Name()) != abi.LibraryExt {
-			continue
-		}
-		ref, err := ParseRef(filepath.Join(dir, de.Name()))
+	for _, file := range names {
+		h, err := rt.Load(pathRef(filepath.Join(dir, file)), opts...)
 		if err == nil {
-			var h Handle
-			if h, err = rt.Load(ref, opts...); err == nil {
-				loaded[de.Name()] = h
-				continue
-			}
+			loaded[moduleName(file)] = h
+			continue
 		}
 		if failed == nil {
 			failed = make(map[string]error)
 		}
-		failed[de.Name()] = err
+		failed[file] = err
 	}
 	if failed != nil {
 		return loaded, &DirError{Dir: dir, Files: failed}
@@ -522,8 +525,12 @@ type entry struct {
 }
 
 func newEntry(in *instance, lo loadOptions) *entry {
+	name := moduleName(in.source())
+	if lo.nameSet {
+		name = lo.name
+	}
 	e := &entry{
-		name:    moduleName(in.source()),
+		name:    name,
 		changed: make(chan struct{}),
 		live:    []*instance{in},
 		config:  lo.config,

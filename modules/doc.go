@@ -23,10 +23,14 @@
 //   - binary implements ABI 2, with binary-safe results, a too-small
 //     output buffer, module error messages and a module that lies about its
 //     output length.
+//   - bigout hands results larger than the output buffer over to the host
+//     (memlink_release_output) and counts how often its method ran;
+//     bigout_norelease returns the hand-over code without the export.
 //   - abi99, initfail and missing are broken on purpose: an unknown ABI
 //     version, an init that fails, and a missing memlink_call.
 //   - errors returns each result code on request, sleep blocks for a given
-//     time, overflow writes past the ABI-1 output buffer, and configured
+//     time, overflow writes past the ABI-1 output buffer, greedy past the
+//     buffers it asked for (the -4 retry and its state), and configured
 //     returns the configuration it was initialised with.
 //   - crashy, segv, abort, exit, loop and bomb are builds of fault.c, which
 //     fails the ways no in-process host survives (a null store, abort(),

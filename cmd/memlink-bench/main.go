@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/memlink/memlink-go/internal/cgobench"
 	"github.com/memlink/memlink-go/memlink"
 	"github.com/memlink/memlink-go/observe"
 )
@@ -35,7 +36,16 @@ const (
 	defaultCount    = 5
 	quickDuration   = 20 * time.Millisecond
 	quickCount      = 3
+	// The call row's interleaved harness: rounds, and calls per side in
+	// each round (fewer with -quick).
+	defaultRounds = 8
+	defaultCalls  = 300_000
+	quickCalls    = 100_000
 )
+
+// cgoAvailable tells whether this binary has the cgo yardstick; a
+// variable so that tests can run the suite as a cgo-less build would.
+var cgoAvailable = cgobench.Available
 
 // config is what the flags ask for.
 type config struct {
@@ -45,6 +55,9 @@ type config struct {
 	payloads    []int
 	goroutines  []int
 	json        bool
+	progress    string
+	rounds      int
+	calls       int
 	metricsAddr string
 	quick       bool
 	modulesDir  string
@@ -92,7 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cfg:      cfg,
 		rt:       rt,
 		modules:  mods,
-		progress: newProgress(stderr),
+		progress: newProgress(stderr, cfg.progress, cfg.json),
+		cgo:      cgoAvailable,
 	}
 	results := s.run(ctx)
 	s.progress.done()
@@ -109,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		failed = true
 	}
 
-	env := describeEnv(cfg)
+	env := describeEnv(cfg, s.cgo)
 	if cfg.json {
 		if err := writeJSON(stdout, results); err != nil {
 			fmt.Fprintln(stderr, "memlink-bench:", err)
@@ -142,6 +156,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	payloads := fs.String("payloads", "0,64,256,1024,4096", "call payload sizes in bytes, comma-separated")
 	goroutines := fs.String("goroutines", "1,2,4,8,16", "goroutine counts of the concurrent row, comma-separated")
 	fs.BoolVar(&cfg.json, "json", false, "print one JSON object per result on stdout (the table goes to stderr)")
+	fs.StringVar(&cfg.progress, "progress", progressAuto,
+		"progress on stderr: auto (tty on a terminal, lines elsewhere, off with -json), tty, lines or off")
+	fs.IntVar(&cfg.rounds, "rounds", defaultRounds, "rounds of the call row's interleaved harness")
+	fs.IntVar(&cfg.calls, "calls", defaultCalls, "calls per side in each round of the call row (-quick: 100000)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics for the runtime under test on this address, e.g. :9090")
 	fs.BoolVar(&cfg.quick, "quick", false, "a short run (under 20 s): -duration 20ms -count 3 unless given")
 	fs.StringVar(&cfg.modulesDir, "modules", "", "directory of prebuilt modules (echo, binary, counter) instead of compiling")
@@ -161,6 +179,20 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if !set["count"] {
 			cfg.count = quickCount
 		}
+		if !set["calls"] {
+			cfg.calls = quickCalls
+		}
+	}
+	switch cfg.progress {
+	case progressAuto, progressTTY, progressLines, progressOff:
+	default:
+		return cfg, fmt.Errorf("-progress: %q is not auto, tty, lines or off", cfg.progress)
+	}
+	if cfg.rounds < 1 {
+		return cfg, fmt.Errorf("-rounds must be at least 1, not %d", cfg.rounds)
+	}
+	if cfg.calls < 1 {
+		return cfg, fmt.Errorf("-calls must be at least 1, not %d", cfg.calls)
 	}
 	if cfg.duration <= 0 {
 		return cfg, fmt.Errorf("-duration must be positive, not %v", cfg.duration)

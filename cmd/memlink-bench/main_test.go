@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/memlink/memlink-go/internal/cgobench"
 	"github.com/memlink/memlink-go/internal/modbuild"
 	"github.com/memlink/memlink-go/memlink"
 )
@@ -83,15 +84,17 @@ func TestQuickJSON(t *testing.T) {
 	rs := decodeResults(t, stdout)
 
 	wantVariants := map[string]int{
-		"load": 1, "call": 10, "unload": 1, "reload": 4, "concurrent": 10, "memory": 1, "metrics": 1,
+		"load": 1, "call": 10, "unload": 1, "reload": 4, "concurrent": 10, "isolated": 2, "memory": 1, "metrics": 1,
 	}
 	got := map[string]int{}
 	for _, r := range rs {
 		got[r.Row]++
 		name := r.Row + " " + r.Variant
-		if r.Row == "memory" && runtime.GOOS != "linux" {
+		naHere := (r.Row == "memory" && runtime.GOOS != "linux") ||
+			(r.Row == "isolated" && runtime.GOOS != "linux" && runtime.GOOS != "darwin")
+		if naHere {
 			if r.Status != statusNA || r.Error == "" {
-				t.Errorf("%s: status %q (%s), want n/a with a reason off Linux", name, r.Status, r.Error)
+				t.Errorf("%s: status %q (%s), want n/a with a reason here", name, r.Status, r.Error)
 			}
 			continue
 		}
@@ -99,16 +102,17 @@ func TestQuickJSON(t *testing.T) {
 			t.Errorf("%s: status %q: %s", name, r.Status, r.Error)
 			continue
 		}
-		if r.N != quickCount || r.Ops <= 0 {
-			t.Errorf("%s: n = %d, ops = %d; want n = %d and some ops", name, r.N, r.Ops, quickCount)
+		minN := quickCount
+		if r.Row == "call" {
+			minN = defaultRounds
 		}
-		if r.Unit == "" || r.BaselineUnit == "" {
-			t.Errorf("%s: unit %q, baseline_unit %q", name, r.Unit, r.BaselineUnit)
+		if r.N < minN || r.N > minN*extraRepsFactor || r.Ops <= 0 {
+			t.Errorf("%s: n = %d, ops = %d; want n from %d to %d and some ops", name, r.N, r.Ops, minN, minN*extraRepsFactor)
 		}
-		if !positive(r.Baseline) || !positive(r.BaselineMin) || !positive(r.BaselineMax) || !positive(r.Ratio) {
-			t.Errorf("%s: baseline %v (min %v, max %v), ratio %v: want positive", name,
-				deref(r.Baseline), deref(r.BaselineMin), deref(r.BaselineMax), deref(r.Ratio))
+		if r.Unit == "" || r.BaselineUnit == "" || r.BaselineName == "" {
+			t.Errorf("%s: unit %q, baseline_unit %q, baseline_name %q", name, r.Unit, r.BaselineUnit, r.BaselineName)
 		}
+		checkBaselines(t, name, r)
 		if r.Row == "metrics" {
 			// An overhead within noise can be zero or negative.
 			if r.Median == nil || r.Min == nil || r.Max == nil || *r.Min > *r.Median || *r.Median > *r.Max {
@@ -119,6 +123,20 @@ func TestQuickJSON(t *testing.T) {
 		if !positive(r.Median) || !positive(r.Min) || !positive(r.Max) || *r.Min > *r.Median || *r.Median > *r.Max {
 			t.Errorf("%s: median %v, min %v, max %v: want positive and ordered", name,
 				deref(r.Median), deref(r.Min), deref(r.Max))
+		}
+		switch r.Row {
+		case "call", "concurrent":
+			want := []string{"purego"}
+			if cgoAvailable {
+				want = []string{"cgo", "purego"}
+			}
+			if names := baselineNames(r); strings.Join(names, ",") != strings.Join(want, ",") {
+				t.Errorf("%s: baselines %v, want %v", name, names, want)
+			}
+		case "isolated":
+			if names := baselineNames(r); strings.Join(names, ",") != "inproc,pipe" {
+				t.Errorf("%s: baselines %v, want inproc and pipe", name, names)
+			}
 		}
 		switch r.Row {
 		case "call":
@@ -152,11 +170,49 @@ func TestQuickJSON(t *testing.T) {
 		t.Fatalf("no table on stderr:\n%s", stderr)
 	}
 	checkWidth(t, stderr[i:])
-	for _, want := range []string{"published*", "running call abi1/64B: repetition 1 of 3"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("stderr does not contain %q", want)
+	// -json turns the progress off unless asked for.
+	if strings.Contains(stderr, "[1/") {
+		t.Errorf("progress lines with -json:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "published by the Rust reference") {
+		t.Errorf("stderr does not name the published figures")
+	}
+}
+
+// checkBaselines checks the baselines of an ok record: the first one is
+// the one the top-level fields describe, every one has figures or is
+// marked n/a by having none, and the ratios are ordered.
+func checkBaselines(t *testing.T, name string, r jsonResult) {
+	t.Helper()
+	if len(r.Baselines) == 0 {
+		t.Errorf("%s: no baselines", name)
+		return
+	}
+	b0 := r.Baselines[0]
+	if b0.Name != r.BaselineName || b0.Unit != r.BaselineUnit || deref(b0.Median) != deref(r.Baseline) || deref(b0.Ratio) != deref(r.Ratio) {
+		t.Errorf("%s: top-level baseline fields do not match baselines[0]: %+v", name, b0)
+	}
+	for _, b := range r.Baselines {
+		if b.Name == "" || b.Unit == "" {
+			t.Errorf("%s: baseline without name or unit: %+v", name, b)
+		}
+		if b.Median == nil {
+			continue // not measurable here (the pipe peer off Unix)
+		}
+		if !positive(b.Median) || !positive(b.Ratio) || !positive(b.RatioMin) || !positive(b.RatioMax) ||
+			*b.RatioMin > *b.Ratio || *b.Ratio > *b.RatioMax {
+			t.Errorf("%s: baseline %s: median %v, ratio %v (%v … %v): want positive and ordered", name, b.Name,
+				deref(b.Median), deref(b.Ratio), deref(b.RatioMin), deref(b.RatioMax))
 		}
 	}
+}
+
+func baselineNames(r jsonResult) []string {
+	var names []string
+	for _, b := range r.Baselines {
+		names = append(names, b.Name)
+	}
+	return names
 }
 
 func deref(p *float64) any {
@@ -310,42 +366,268 @@ func TestMetricsServer(t *testing.T) {
 	}
 }
 
+func series(name, unit string, vs ...float64) Series {
+	return Series{Name: name, Unit: unit, Values: vs}
+}
+
 // TestTableFormat checks the table's layout on made-up results, including
 // failed and unavailable ones.
 func TestTableFormat(t *testing.T) {
 	results := []Result{
-		{Row: "load", Variant: "echo", Unit: "µs", BaselineUnit: "µs", Values: []float64{120, 110, 130},
-			Baselines: []float64{50, 55, 52}, Published: publishedLoad},
-		{Row: "call", Variant: "abi1/4096B", Unit: "ns/call", BaselineUnit: "ns/call",
-			Values: []float64{1234.5, 1200, 99999}, Baselines: []float64{1000, 1000, 1000}, Allocs: []float64{0, 0, 0}},
-		{Row: "call", Variant: "abi2/64B", Unit: "ns/call", BaselineUnit: "ns/call",
-			Err: errors.New("a very long error message that goes on and on and on, far past the width of any terminal anyone uses\nsecond line")},
-		{Row: "concurrent", Variant: "per-goroutine/16", Unit: "calls/s", BaselineUnit: "calls/s",
-			Values: []float64{12.5e6, 999e3, 123.4e6}, Baselines: []float64{20e6, 20e6, 20e6}, Scaling: 1.5},
-		{Row: "memory", Variant: "100 copies", Unit: "KB", BaselineUnit: "KB", NA: "resident memory is read from VmRSS in /proc/self/status, which only Linux has"},
-		{Row: "metrics", Variant: "abi1/64B", Unit: "%", BaselineUnit: "ns/call", Values: []float64{-1.5, 0.2, 12.25},
-			Baselines: []float64{60, 61, 62}, Ratios: []float64{0.985, 1.002, 1.1225}},
+		{Row: "load", Variant: "echo", Unit: "µs", Values: []float64{120, 110, 130},
+			Baselines: []Series{series("dlopen", "µs", 50, 55, 52)}, Published: publishedLoad},
+		{Row: "call", Variant: "abi1/4096B", Unit: "ns/call",
+			Values:    []float64{1234.5, 1200, 99999},
+			Baselines: []Series{series("cgo", "ns/call", 1000, 1000, 1000), series("purego", "ns/call", 2000, 2000, 2000)},
+			Allocs:    []float64{0, 0, 0}},
+		{Row: "call", Variant: "abi2/64B", Unit: "ns/call",
+			Baselines: []Series{series("cgo", "ns/call"), series("purego", "ns/call")},
+			Err:       errors.New("a very long error message that goes on and on and on, far past the width of any terminal anyone uses\nsecond line")},
+		{Row: "concurrent", Variant: "per-goroutine/16", Unit: "ns/call", Values: []float64{80, 1000, 8.1},
+			Baselines: []Series{series("cgo", "ns/call", 50, 50, 50), series("purego", "ns/call", 40, 40, 40)}, Scaling: 1.5},
+		{Row: "isolated", Variant: "64B", Unit: "ns/call", Values: []float64{1200, 1300, 1250},
+			Baselines: []Series{series("inproc", "ns/call", 50, 50, 50), series("pipe", "ns/call", 0, 0, 0)}},
+		{Row: "memory", Variant: "100 copies", Unit: "KB", Baselines: []Series{series("dlopen", "KB")},
+			NA: "resident memory is read from VmRSS in /proc/self/status, which only Linux has"},
+		{Row: "metrics", Variant: "abi1/64B", Unit: "%", Values: []float64{-1.5, 0.2, 12.25},
+			Baselines: []Series{series("bare", "ns/call", 60, 61, 62)}, Ratios: []float64{0.985, 1.002, 1.1225}},
 	}
 	var b bytes.Buffer
 	writeTable(&b, env{platform: "linux/amd64", cpu: "Some CPU Model Name With A Long Name @ 3.00GHz", cpus: 64,
-		goVersion: "go1.26.8", callPath: "trampoline", count: 3, duration: "20ms"}, results)
+		goVersion: "go1.26.8", callPath: "trampoline", count: 3, duration: "20ms", rounds: 8, calls: 300000,
+		noCgo: "built without cgo"}, results)
 	out := b.String()
 	checkWidth(t, out)
 	for _, want := range []string{
-		"120 µs", "110 … 130", "52.0 µs", "2.31×", "92 µs",
-		"1234 ns", "1200 … 99999",
+		"memlink's cost ÷ the baseline's (above 1: memlink is slower)",
+		"120 µs", "110 … 130", "52.0 µs", "2.40×", "2.00…2.50", "load echo 92 µs",
+		"1234 ns", "1200 … 99999", "×cgo", "×purego", "1.23×", "0.62×", "1.20…100",
 		"FAILED: a very long error",
-		"12.5 M/s", "1.00 … 123 M/s", "1.50×",
+		"80.0 ns", "8.10 … 1000", "1.60×", "1.50×",
+		"1250 ns", "25.0×", "n/a",
 		"n/a: resident memory",
 		"+0.2 %", "-1.5 … +12.2", "1.00×",
-		"* published",
+		"8 rounds of 300000 calls",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Count(out, "cgo yardstick: n/a") != 1 {
+		t.Errorf("the missing cgo yardstick is not said exactly once:\n%s", out)
+	}
 	if strings.Contains(out, "second line") {
 		t.Errorf("table shows a multi-line error in full:\n%s", out)
+	}
+}
+
+// TestRatioDirection checks that a ratio is memlink's cost over the
+// baseline's on every kind of row, so above 1 always means memlink is
+// slower: on time rows, on the concurrent row (ns per call, not calls/s)
+// and per repetition before the median is taken.
+func TestRatioDirection(t *testing.T) {
+	slow := Result{Unit: "µs", Values: []float64{200, 210, 190},
+		Baselines: []Series{series("dlopen", "µs", 100, 105, 95)}}
+	if r := slow.Ratio(); r != 2 {
+		t.Errorf("memlink twice as slow: ratio %v, want 2", r)
+	}
+	// Per-repetition ratios: a repetition where both sides were slowed
+	// down together does not skew the ratio.
+	paired := Result{Unit: "ns/call", Values: []float64{50, 500, 52},
+		Baselines: []Series{series("cgo", "ns/call", 40, 400, 40)}}
+	if got := paired.RatiosTo(0); len(got) != 3 || got[0] != 1.25 || got[1] != 1.25 || got[2] != 1.3 {
+		t.Errorf("per-repetition ratios %v, want [1.25 1.25 1.3]", got)
+	}
+	if r := paired.Ratio(); r != 1.25 {
+		t.Errorf("median of per-repetition ratios %v, want 1.25", r)
+	}
+	// The concurrent row measures calls/s and reports ns per call.
+	if ns := nsPerCall(20e6); ns != 50 {
+		t.Errorf("nsPerCall(20 M/s) = %v, want 50", ns)
+	}
+	rs := []Result{
+		{Row: "concurrent", Kind: kindSameHandle, Goroutines: 1, Unit: "ns/call",
+			Values: []float64{nsPerCall(10e6)}, Baselines: []Series{series("cgo", "ns/call", nsPerCall(20e6))}},
+		{Row: "concurrent", Kind: kindSameHandle, Goroutines: 2, Unit: "ns/call",
+			Values: []float64{nsPerCall(18e6)}, Baselines: []Series{series("cgo", "ns/call", nsPerCall(40e6))}},
+	}
+	concurrentScaling(rs)
+	if r := rs[0].Ratio(); r != 2 {
+		t.Errorf("memlink at half cgo's calls/s: ratio %v, want 2", r)
+	}
+	if s := rs[1].Scaling; math.Abs(s-1.8) > 1e-9 {
+		t.Errorf("speed-up at 2 goroutines %v, want 1.8", s)
+	}
+	if s := rs[1].Baselines[0].Scaling; math.Abs(s-2) > 1e-9 {
+		t.Errorf("baseline speed-up at 2 goroutines %v, want 2", s)
+	}
+	// A baseline that was not measured (0) yields no ratio.
+	none := Result{Values: []float64{5}, Baselines: []Series{series("pipe", "ns/call", 0)}}
+	if r := none.Ratio(); r != 0 {
+		t.Errorf("ratio to an unmeasured baseline %v, want 0", r)
+	}
+}
+
+// TestScatterMoreRepetitions checks that a variant whose figures scatter
+// gets more repetitions, up to the bound, and a steady one does not.
+func TestScatterMoreRepetitions(t *testing.T) {
+	s := &suite{cfg: config{count: 3}, progress: newProgress(io.Discard, progressOff, false)}
+	r := &row{id: "x", unit: "µs", baselines: fixed(baseline{"raw", "µs"})}
+	run := func(values []float64) Result {
+		v := variant{name: "v", setup: func() (measureFunc, func() error, error) {
+			return func(k int) (sample, error) {
+				return sample{value: values[k%len(values)], base: []float64{10}, ops: 1}, nil
+			}, nil, nil
+		}}
+		return s.runVariant(context.Background(), r, v)
+	}
+	if res := run([]float64{10, 11, 10.5}); len(res.Values) != 3 {
+		t.Errorf("steady figures: %d repetitions, want 3", len(res.Values))
+	}
+	if res := run([]float64{10, 76, 12, 50}); len(res.Values) != 3*extraRepsFactor {
+		t.Errorf("scattered figures: %d repetitions, want %d", len(res.Values), 3*extraRepsFactor)
+	}
+	// Scattered at first, then steady: the extra repetitions stop once the
+	// quartiles close in.
+	res := run([]float64{10, 40, 10, 10, 10, 10, 10, 10, 10})
+	if n := len(res.Values); n <= 3 || n >= 3*extraRepsFactor {
+		t.Errorf("settling figures: %d repetitions, want between 4 and %d", n, 3*extraRepsFactor-1)
+	}
+}
+
+// TestProgressModes checks the three progress modes and what -json and
+// a non-terminal select.
+func TestProgressModes(t *testing.T) {
+	var b bytes.Buffer
+	if p := newProgress(&b, progressAuto, false); p.mode != progressLines {
+		t.Errorf("auto on a buffer: mode %q, want lines", p.mode)
+	}
+	if p := newProgress(&b, progressAuto, true); p.mode != progressOff {
+		t.Errorf("auto with -json: mode %q, want off", p.mode)
+	}
+	if p := newProgress(&b, progressLines, true); p.mode != progressLines {
+		t.Errorf("lines asked for with -json: mode %q, want lines", p.mode)
+	}
+
+	steps := func(p *progress) {
+		p.step(1, 2, "call", "abi1/64B", 0, 8)
+		for k := 1; k <= 8; k++ {
+			p.step(1, 2, "call", "abi1/64B", k, 8)
+		}
+		p.step(2, 2, "load", "echo", 0, 3)
+		p.step(2, 2, "load", "echo", 1, 3)
+		p.done()
+	}
+	b.Reset()
+	steps(newProgress(&b, progressLines, false))
+	if got, want := b.String(), "[1/2] call abi1/64B\n[2/2] load echo\n"; got != want {
+		t.Errorf("lines: %q, want %q", got, want)
+	}
+	b.Reset()
+	steps(newProgress(&b, progressTTY, false))
+	out := b.String()
+	if strings.Contains(out, "\n") || !strings.Contains(out, "\r[1/2] call abi1/64B: repetition 8 of 8") ||
+		!strings.HasSuffix(out, "\r") {
+		t.Errorf("tty: %q: want one line rewritten with \\r, cleared at the end", out)
+	}
+	// A shorter line blanks the rest of the longer one before it.
+	if !strings.Contains(out, "\r[2/2] load echo: setting up     ") {
+		t.Errorf("tty: a shorter line does not blank the tail of the previous one: %q", out)
+	}
+	b.Reset()
+	steps(newProgress(&b, progressOff, false))
+	if b.Len() != 0 {
+		t.Errorf("off: %q", b.String())
+	}
+
+	if _, stderr, code := bench(t, "-progress", "sometimes"); code != exitUsage {
+		t.Errorf("-progress sometimes: exit status %d, want %d\n%s", code, exitUsage, stderr)
+	}
+}
+
+// TestIsTerminal checks the terminal test on a pseudo-terminal, a pipe and
+// a regular file.
+func TestIsTerminal(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Errorf("a regular file is taken for a terminal")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if isTerminal(w) {
+		t.Errorf("a pipe is taken for a terminal")
+	}
+	if isTerminal(&bytes.Buffer{}) {
+		t.Errorf("a buffer is taken for a terminal")
+	}
+	pty, closePTY, err := openPTY()
+	if err != nil {
+		t.Skipf("no pseudo-terminal to test with here: %v", err)
+	}
+	defer closePTY()
+	if !isTerminal(pty) {
+		t.Errorf("the pseudo-terminal %s is not taken for a terminal", pty.Name())
+	}
+}
+
+// TestNoCgo runs the call row as a binary built without cgo would: the
+// cgo baseline is absent from every record and the table says so once.
+func TestNoCgo(t *testing.T) {
+	saved := cgoAvailable
+	cgoAvailable = false
+	defer func() { cgoAvailable = saved }()
+	stdout, stderr, code := bench(t, "-rows", "call,concurrent", "-payloads", "0,64", "-goroutines", "1",
+		"-rounds", "1", "-calls", "1000", "-count", "1", "-duration", "2ms", "-json", "-cache", testCache)
+	if code != exitOK {
+		t.Fatalf("exit status %d\n%s", code, stderr)
+	}
+	rs := decodeResults(t, stdout)
+	if len(rs) != 6 {
+		t.Errorf("%d records, want 4 call and 2 concurrent", len(rs))
+	}
+	for _, r := range rs {
+		if names := baselineNames(r); r.Status != statusOK || strings.Join(names, ",") != "purego" || r.BaselineName != "purego" {
+			t.Errorf("%s %s: status %q, baselines %v; want ok with purego alone", r.Row, r.Variant, r.Status, names)
+		}
+	}
+	if n := strings.Count(stderr, "cgo yardstick: n/a"); n != 1 {
+		t.Errorf("the missing cgo yardstick is said %d times, want once:\n%s", n, stderr)
+	}
+	if strings.Contains(stderr, "×cgo") {
+		t.Errorf("a cgo column without cgo:\n%s", stderr)
+	}
+}
+
+// TestCgoColumn checks that a cgo build has the cgo baseline first in the
+// call row, with figures.
+func TestCgoColumn(t *testing.T) {
+	if !cgobench.Available {
+		t.Skip("this test binary was built without cgo (CGO_ENABLED=0); TestNoCgo covers that build")
+	}
+	stdout, stderr, code := bench(t, "-rows", "call", "-payloads", "64", "-rounds", "2", "-calls", "2000",
+		"-json", "-cache", testCache)
+	if code != exitOK {
+		t.Fatalf("exit status %d\n%s", code, stderr)
+	}
+	rs := decodeResults(t, stdout)
+	if len(rs) != 2 {
+		t.Fatalf("%d records, want 2", len(rs))
+	}
+	for _, r := range rs {
+		if r.BaselineName != "cgo" || r.Find("cgo") == nil || r.Find("purego") == nil || !positive(r.Find("cgo").Median) {
+			t.Errorf("%s: baselines %+v, want cgo (first, measured) and purego", r.Variant, r.Baselines)
+		}
+	}
+	if strings.Contains(stderr, "cgo yardstick: n/a") || !strings.Contains(stderr, "×cgo") {
+		t.Errorf("table of a cgo build:\n%s", stderr)
 	}
 }
 

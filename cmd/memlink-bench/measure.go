@@ -14,6 +14,7 @@ import (
 
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/cgobench"
 	"github.com/memlink/memlink-go/internal/rawloader"
 	"github.com/memlink/memlink-go/memlink"
 	"github.com/memlink/memlink-go/observe"
@@ -111,6 +112,7 @@ type callCost struct {
 	ns     float64 // per call
 	allocs float64 // heap allocations per call
 	n      int64
+	err    error // the call that failed, for loops that cannot return one
 }
 
 // mallocs returns the number of heap allocations so far. It stops the
@@ -142,6 +144,70 @@ func memlinkCalls(rt *memlink.Runtime, h memlink.Handle, method string, args []b
 	}
 	m1 := mallocs()
 	return callCost{ns: perOp(elapsed, n), allocs: float64(m1-m0) / float64(n), n: n}, nil
+}
+
+// memlinkCallsN makes n calls of method on h with args through CallAppend
+// with a reused destination: the memlink side of the call row's rounds.
+func memlinkCallsN(rt *memlink.Runtime, h memlink.Handle, method string, args []byte, n int) callCost {
+	dst := make([]byte, 0, memlink.DefaultOutputCapacity)
+	m0 := mallocs()
+	start := time.Now()
+	for range n {
+		if _, err := rt.CallAppend(dst[:0], h, method, args); err != nil {
+			return callCost{err: err}
+		}
+	}
+	elapsed := time.Since(start)
+	m1 := mallocs()
+	return callCost{ns: perOp(elapsed, int64(n)), allocs: float64(m1-m0) / float64(n), n: int64(n)}
+}
+
+// cgoCallsN makes n calls through the cgo yardstick.
+func cgoCallsN(lib *cgobench.Lib, id uint32, args []byte, n int) callCost {
+	m0 := mallocs()
+	start := time.Now()
+	for range n {
+		lib.Call(id, args)
+	}
+	elapsed := time.Since(start)
+	m1 := mallocs()
+	return callCost{ns: perOp(elapsed, int64(n)), allocs: float64(m1-m0) / float64(n), n: int64(n)}
+}
+
+// cgoThroughput calls echo's memlink_call through the cgo yardstick with a
+// 64-byte payload from g goroutines, each with its own library reference
+// and buffer, for d.
+func cgoThroughput(path string, g int, d time.Duration) (float64, int64, error) {
+	libs := make([]*cgobench.Lib, g)
+	defer func() {
+		for _, l := range libs {
+			if l != nil {
+				l.Close()
+			}
+		}
+	}()
+	for i := range libs {
+		l, err := cgobench.Open(path, false, memlink.DefaultOutputCapacity)
+		if err != nil {
+			return 0, 0, err
+		}
+		libs[i] = l
+	}
+	id := abi.MethodID("process")
+	return throughput(g, d, func(i int, stop *atomic.Bool) (int64, error) {
+		args := make([]byte, 64)
+		for j := range args {
+			args[j] = 'x'
+		}
+		var n int64
+		for n == 0 || !stop.Load() {
+			for range callBatch {
+				libs[i].Call(id, args)
+			}
+			n += callBatch
+		}
+		return n, nil
+	})
 }
 
 // rawCall is a prepared call of one exported function through
@@ -193,6 +259,15 @@ func (c *rawCall) loop(d time.Duration) callCost {
 	return callCost{ns: perOp(elapsed, n), allocs: float64(m1-m0) / float64(n), n: n}
 }
 
+// loopN makes n calls.
+func (c *rawCall) loopN(n int) callCost {
+	m0 := mallocs()
+	elapsed := rawCallN(c.fn, c.argv, n)
+	m1 := mallocs()
+	runtime.KeepAlive(c)
+	return callCost{ns: perOp(elapsed, int64(n)), allocs: float64(m1-m0) / float64(n), n: int64(n)}
+}
+
 // until makes calls until stop is set and returns how many.
 func (c *rawCall) until(stop *atomic.Bool) int64 {
 	n := rawCallUntil(c.fn, c.argv, stop)
@@ -202,7 +277,9 @@ func (c *rawCall) until(stop *atomic.Bool) int64 {
 
 // throughput runs worker on g goroutines at once for d and returns the
 // calls per second they made together. Each worker calls until stop is set
-// and returns its count; the first error stops the measurement.
+// (at least one batch, so that a goroutine scheduled only after d still
+// counts, with the time it took) and returns its count; the first error
+// stops the measurement.
 func throughput(g int, d time.Duration, worker func(i int, stop *atomic.Bool) (int64, error)) (float64, int64, error) {
 	var (
 		stop  atomic.Bool
@@ -254,7 +331,7 @@ func memlinkThroughput(rt *memlink.Runtime, hs []memlink.Handle, d time.Duration
 		dst := make([]byte, 0, 128)
 		h := hs[i]
 		var n int64
-		for !stop.Load() {
+		for n == 0 || !stop.Load() {
 			for range callBatch {
 				if _, err := rt.CallAppend(dst[:0], h, "process", args); err != nil {
 					return n, err

@@ -9,6 +9,8 @@ import (
 
 func rawCallLoop(uintptr, []uintptr, time.Duration) (int64, time.Duration) { return 0, 0 }
 
+func rawCallN(uintptr, []uintptr, int) time.Duration { return 0 }
+
 func rawCallOnce(uintptr, []uintptr) uintptr { return ^uintptr(0) }
 
 func rawCallUntil(uintptr, []uintptr, *atomic.Bool) int64 { return 0 }

@@ -26,11 +26,20 @@ func rawCallLoop(fn uintptr, argv []uintptr, d time.Duration) (int64, time.Durat
 	}
 }
 
+// rawCallN calls fn with argv n times and returns the time taken.
+func rawCallN(fn uintptr, argv []uintptr, n int) time.Duration {
+	start := time.Now()
+	for range n {
+		purego.SyscallN(fn, argv...)
+	}
+	return time.Since(start)
+}
+
 // rawCallUntil calls fn with argv until stop reports true and returns the
 // number of calls.
 func rawCallUntil(fn uintptr, argv []uintptr, stop *atomic.Bool) int64 {
 	var n int64
-	for !stop.Load() {
+	for n == 0 || !stop.Load() {
 		for range callBatch {
 			purego.SyscallN(fn, argv...)
 		}

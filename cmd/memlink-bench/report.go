@@ -10,8 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/internal/benchresult"
+	"github.com/memlink/memlink-go/internal/callpath"
 )
 
 // This file turns results into text: the JSON lines of -json and the
@@ -40,8 +40,11 @@ func num(v float64) *float64 {
 // toJSON converts r to its JSON form.
 func toJSON(r *Result) jsonResult {
 	j := jsonResult{
-		Row: r.Row, Variant: r.Variant, Unit: r.Unit, BaselineUnit: r.BaselineUnit,
+		Row: r.Row, Variant: r.Variant, Unit: r.Unit,
 		N: len(r.Values), Ops: r.Ops, Published: r.Published,
+	}
+	if len(r.Baselines) > 0 {
+		j.BaselineUnit, j.BaselineName = r.Baselines[0].Unit, r.Baselines[0].Name
 	}
 	switch {
 	case r.Err != nil:
@@ -56,16 +59,35 @@ func toJSON(r *Result) jsonResult {
 	}
 	j.Status = statusOK
 	j.Median, j.Min, j.Max = num(r.Median()), num(r.Min()), num(r.Max())
-	j.Baseline, j.BaselineMin, j.BaselineMax = num(r.Baseline()), num(minOf(r.Baselines)), num(maxOf(r.Baselines))
-	j.Ratio = num(r.Ratio())
 	if len(r.Allocs) > 0 {
-		j.Allocs, j.BaselineAllocs = num(median(r.Allocs)), num(median(r.BaselineAllocs))
+		j.Allocs = num(median(r.Allocs))
 	}
 	if r.Scaling != 0 {
-		j.Scaling, j.BaselineScaling = num(r.Scaling), num(r.BaselineScaling)
+		j.Scaling = num(r.Scaling)
 	}
 	if len(r.InFlight) > 0 {
 		j.InFlight = num(median(r.InFlight))
+	}
+	for i, b := range r.Baselines {
+		jb := benchresult.Baseline{Name: b.Name, Unit: b.Unit}
+		if m := median(b.Values); m > 0 {
+			jb.Median, jb.Min, jb.Max = num(m), num(minOf(b.Values)), num(maxOf(b.Values))
+			rs := r.RatiosTo(i)
+			jb.Ratio, jb.RatioMin, jb.RatioMax = num(median(rs)), num(minOf(rs)), num(maxOf(rs))
+		}
+		if len(b.Allocs) > 0 {
+			jb.Allocs = num(median(b.Allocs))
+		}
+		if b.Scaling != 0 {
+			jb.Scaling = num(b.Scaling)
+		}
+		j.Baselines = append(j.Baselines, jb)
+	}
+	if len(j.Baselines) > 0 {
+		b := j.Baselines[0]
+		j.Baseline, j.BaselineMin, j.BaselineMax = b.Median, b.Min, b.Max
+		j.Ratio, j.RatioMin, j.RatioMax = b.Ratio, b.RatioMin, b.RatioMax
+		j.BaselineAllocs, j.BaselineScaling = b.Allocs, b.Scaling
 	}
 	return j
 }
@@ -107,35 +129,47 @@ type env struct {
 	callPath  string
 	count     int
 	duration  string
+	rounds    int
+	calls     int
+	// noCgo, when not empty, says why the cgo yardstick is missing.
+	noCgo string
 }
 
-func describeEnv(cfg config) env {
-	return env{
+func describeEnv(cfg config, cgo bool) env {
+	e := env{
 		platform:  runtime.GOOS + "/" + runtime.GOARCH,
 		cpu:       benchresult.CPUModel(),
 		cpus:      runtime.NumCPU(),
 		goVersion: runtime.Version(),
-		callPath:  abi.CallPath,
+		callPath:  callpath.Name,
 		count:     cfg.count,
 		duration:  cfg.duration.String(),
+		rounds:    cfg.rounds,
+		calls:     cfg.calls,
 	}
+	if !cgo {
+		e.noCgo = "this binary was built without cgo (CGO_ENABLED=0, or no C compiler for go build)"
+	}
+	return e
 }
 
 // Column widths of the table, in runes; with the indent the table is 96
-// columns wide.
+// columns wide at most (a row with two baselines).
 const (
 	indent     = "  "
 	wVariant   = 17
-	wFigure    = 12
-	wSpread    = 22
-	wBaseline  = 13
-	wRatio     = 8
-	wExtra     = 10
+	wFigure    = 10
+	wSpread    = 13
+	wBaseline  = 9
+	wRatio     = 9
+	wRange     = 12
+	wExtra     = 9
 	tableWidth = 96
 )
 
 // writeTable writes the results as a table for a terminal 100 columns
-// wide: a header naming the machine, then one section per row.
+// wide: a header naming the machine and saying what the columns mean, then
+// one section per row.
 func writeTable(w io.Writer, e env, results []Result) {
 	cpu := e.cpu
 	if cpu == "" {
@@ -143,45 +177,92 @@ func writeTable(w io.Writer, e env, results []Result) {
 	}
 	fmt.Fprintf(w, "\nmemlink-bench: %s, %s, call path %s\n", e.platform, e.goVersion, e.callPath)
 	fmt.Fprintln(w, clip(fmt.Sprintf("machine: %d CPUs, %s", e.cpus, cpu), tableWidth))
-	reps := "repetitions"
-	if e.count == 1 {
-		reps = "repetition"
+	fmt.Fprintf(w, "%s per side and repetition; the call row: %d rounds of %d calls per side\n",
+		plural(e.count, "repetition")+" × "+e.duration, e.rounds, e.calls)
+	fmt.Fprintln(w, "figure = median; spread = min … max of the repetitions; ×name = ratio to that baseline:")
+	fmt.Fprintln(w, "memlink's cost ÷ the baseline's (above 1: memlink is slower), median of per-repetition")
+	fmt.Fprintln(w, "ratios; × range = their min … max. Timings on a shared machine are noisy.")
+	if e.noCgo != "" {
+		fmt.Fprintln(w, clip("cgo yardstick: n/a: "+e.noCgo, tableWidth))
 	}
-	fmt.Fprintf(w, "%d %s × %s per side; figure = median, spread = min … max of the repetitions\n",
-		e.count, reps, e.duration)
-	published := false
+	var published []string
 	for i := 0; i < len(results); {
 		r := rowByID(results[i].Row)
 		j := i
 		for j < len(results) && results[j].Row == results[i].Row {
-			if results[j].Published != "" {
-				published = true
+			if p := results[j].Published; p != "" {
+				published = append(published, results[j].Row+" "+results[j].Variant+" "+p)
 			}
 			j++
 		}
 		writeSection(w, r, results[i:j])
 		i = j
 	}
-	if published {
+	if len(published) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "* published: figures the Rust reference implementation published, measured on another")
-		fmt.Fprintln(w, "  machine; shown for orientation only, not as a comparison.")
+		fmt.Fprintln(w, "published by the Rust reference, measured on another machine (orientation only, not a")
+		fmt.Fprint(w, wrap("comparison): "+strings.Join(published, "; "), tableWidth))
 	}
+}
+
+// formatRatio writes a ratio with two decimals below 10, fewer above.
+func formatRatio(r float64) string {
+	switch {
+	case r >= 100:
+		return fmt.Sprintf("%.0f", r)
+	case r >= 10:
+		return fmt.Sprintf("%.1f", r)
+	}
+	return fmt.Sprintf("%.2f", r)
+}
+
+// wrap breaks s into lines of at most width runes at spaces, each ending
+// in a newline.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > width {
+			b.WriteString(line + "\n")
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	if line != "" {
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // writeSection writes one row's heading and its variants.
 func writeSection(w io.Writer, r *row, rs []Result) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, r.title)
-	fmt.Fprintln(w, r.baseline)
-	pub := ""
-	for _, x := range rs {
-		if x.Published != "" {
-			pub = "published*"
+	fmt.Fprintln(w, r.legend)
+	head := indent + pad("variant", wVariant) + pad("memlink", wFigure) + pad("min … max", wSpread)
+	var names []string
+	if len(rs) > 0 {
+		for _, b := range rs[0].Baselines {
+			names = append(names, b.Name)
 		}
 	}
-	fmt.Fprintln(w, strings.TrimRight(indent+pad("variant", wVariant)+pad("memlink", wFigure)+pad("min … max", wSpread)+
-		pad("baseline", wBaseline)+pad("ratio", wRatio)+pad(r.extra, wExtra)+pub, " "))
+	for _, n := range names {
+		head += pad(clip(n, wBaseline-1), wBaseline) + pad("×"+clip(n, wRatio-2), wRatio)
+	}
+	if len(names) > 0 {
+		head += pad("× range", wRange)
+	}
+	fmt.Fprintln(w, strings.TrimRight(head+r.extra, " "))
 	for i := range rs {
 		x := &rs[i]
 		line := indent + pad(x.Variant, wVariant)
@@ -194,10 +275,21 @@ func writeSection(w io.Writer, r *row, rs []Result) {
 			line += "FAILED: no repetition ran"
 		default:
 			line += pad(formatValue(x.Unit, x.Median()), wFigure) +
-				pad(formatSpread(x.Unit, x.Min(), x.Max()), wSpread) +
-				pad(formatValue(x.BaselineUnit, x.Baseline()), wBaseline) +
-				pad(fmt.Sprintf("%.2f×", x.Ratio()), wRatio) +
-				pad(extraText(r.id, x), wExtra) + x.Published
+				pad(formatSpread(x.Unit, x.Min(), x.Max()), wSpread)
+			for j, b := range x.Baselines {
+				m := median(b.Values)
+				if m <= 0 {
+					line += pad("n/a", wBaseline) + pad("", wRatio)
+					continue
+				}
+				line += pad(formatValue(b.Unit, m), wBaseline) + pad(formatRatio(x.RatioTo(j))+"×", wRatio)
+			}
+			if rr := x.RatiosTo(0); len(rr) > 0 {
+				line += pad(formatRatio(minOf(rr))+"…"+formatRatio(maxOf(rr)), wRange)
+			} else if len(x.Baselines) > 0 {
+				line += pad("", wRange)
+			}
+			line += extraText(r.id, x)
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}

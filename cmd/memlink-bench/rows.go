@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/hotreload"
+	"github.com/memlink/memlink-go/internal/cgobench"
 	"github.com/memlink/memlink-go/internal/rawloader"
 	"github.com/memlink/memlink-go/memlink"
 )
@@ -44,49 +46,90 @@ const metricsPairs = 4
 // for two scrapes.
 const minMetricsWindow = 20 * time.Millisecond
 
+// Names of the baselines.
+const (
+	baseCgo      = "cgo"
+	basePurego   = "purego"
+	baseDlopen   = "dlopen"
+	baseDlclose  = "dlclose"
+	baseCycle    = "cycle"
+	baseInProc   = "inproc"
+	basePipe     = "pipe"
+	baseNoScrape = "bare"
+)
+
+// fixed returns a baselines function for a row whose baselines do not
+// depend on the build.
+func fixed(bs ...baseline) func(*suite) []baseline {
+	return func(*suite) []baseline { return bs }
+}
+
+// callBaselines are the baselines of the rows that call C: the cgo
+// yardstick when this binary has it, and purego.SyscallN.
+func callBaselines(unit string) func(*suite) []baseline {
+	return func(s *suite) []baseline {
+		var bs []baseline
+		if s.cgo {
+			bs = append(bs, baseline{baseCgo, unit})
+		}
+		return append(bs, baseline{basePurego, unit})
+	}
+}
+
 // rows lists every row in the order they run.
 var rows = []*row{
 	{
-		id: "load", unit: "µs", baselineUnit: "µs",
+		id: "load", unit: "µs", baselines: fixed(baseline{baseDlopen, "µs"}),
 		title:    "load: µs per Load of echo (resolve, validate, private copy, open, bind, init)",
-		baseline: "baseline: Dlopen + Dlsym x3 of the same file, no runtime",
+		legend:   "dlopen = Dlopen + Dlsym x3 of the same file, no runtime",
 		variants: loadVariants,
 	},
 	{
-		id: "call", unit: "ns/call", baselineUnit: "ns/call", extra: "allocs",
-		title:    "call: ns per CallAppend, reused destination; abi1 = echo, abi2 = binary",
-		baseline: "baseline: purego.SyscallN of the same symbol, reused argument slice",
+		id: "call", unit: "ns/call", baselines: callBaselines("ns/call"), extra: "allocs",
+		title: "call: ns per CallAppend, reused destination; abi1 = echo, abi2 = binary",
+		legend: "cgo = a static inline C function calling the same symbol through a pointer; purego =\n" +
+			"purego.SyscallN of it; interleaved in rounds of -calls calls each, ratio = median of rounds",
+		reps:     func(s *suite) int { return s.cfg.rounds },
 		variants: callVariants,
 	},
 	{
-		id: "unload", unit: "µs", baselineUnit: "µs",
+		id: "unload", unit: "µs", baselines: fixed(baseline{baseDlclose, "µs"}),
 		title:    "unload: µs per Unload of echo (drain, shutdown, close)",
-		baseline: "baseline: Dlclose",
+		legend:   "dlclose = Dlclose of a raw Dlopen",
 		variants: unloadVariants,
 	},
 	{
-		id: "reload", unit: "µs", baselineUnit: "µs", extra: "in flight",
+		id: "reload", unit: "µs", baselines: fixed(baseline{baseCycle, "µs"}), extra: "in flight",
 		title:    "reload: µs per Reload of counter; variant = kind/goroutines calling meanwhile",
-		baseline: "baseline: Load + Unload of counter with the same callers running",
+		legend:   "cycle = Load + Unload of counter with the same callers running",
 		variants: reloadVariants,
 	},
 	{
-		id: "concurrent", unit: "calls/s", baselineUnit: "calls/s", extra: "scaling",
-		title:    "concurrent: 64-byte echo calls/s; variant = handles/goroutines; scaling vs 1",
-		baseline: "baseline: purego.SyscallN from as many goroutines",
+		id: "concurrent", unit: "ns/call", baselines: callBaselines("ns/call"), extra: "speed-up",
+		title: "concurrent: ns per 64-byte echo call, all goroutines together (wall time / calls);\n" +
+			"variant = handles/goroutines; speed-up = ns/call at 1 goroutine / ns/call here",
+		legend:   "cgo, purego: the same call from as many goroutines, each with its own buffers",
 		variants: concurrentVariants,
 		finish:   concurrentScaling,
 	},
 	{
-		id: "memory", unit: "KB", baselineUnit: "KB",
+		id: "isolated", unit: "ns/call",
+		baselines: fixed(baseline{baseInProc, "ns/call"}, baseline{basePipe, "ns/call"}),
+		title:     "isolated: ns per CallAppend of echo in a worker process (WithIsolation)",
+		legend: "inproc = the same call, module loaded in process; pipe = a raw round trip of the same bytes\n" +
+			"over two pipes to a child process that echoes them (blocking read and write)",
+		variants: isolatedVariants,
+	},
+	{
+		id: "memory", unit: "KB", baselines: fixed(baseline{baseDlopen, "KB"}),
 		title:    fmt.Sprintf("memory: KB resident per loaded module, %d private copies of echo", memoryCopies),
-		baseline: fmt.Sprintf("baseline: Dlopen of %d copies of the file", memoryCopies),
+		legend:   fmt.Sprintf("dlopen = Dlopen of %d copies of the file", memoryCopies),
 		variants: memoryVariants,
 	},
 	{
-		id: "metrics", unit: "%", baselineUnit: "ns/call",
+		id: "metrics", unit: "%", baselines: fixed(baseline{baseNoScrape, "ns/call"}),
 		title:    "metrics: % added to a 64-byte call by a collector scraped every 10 ms",
-		baseline: "baseline: ns/call with no collector, windows interleaved; ratio = with/without",
+		legend:   "bare = ns/call with no collector, windows interleaved; ratio = with / without",
 		variants: metricsVariants,
 	},
 }
@@ -156,7 +199,7 @@ func lifecycleVariant(s *suite, published string, keep func(lifecycle) float64) 
 				if err != nil {
 					return sample{}, err
 				}
-				return sample{value: keep(ml), baseline: keep(raw), ops: ml.n}, nil
+				return sample{value: keep(ml), base: []float64{keep(raw)}, ops: ml.n}, nil
 			}
 			return measure, nil, nil
 		},
@@ -198,8 +241,11 @@ func callVariants(s *suite) []variant {
 	return vs
 }
 
-// setupCall loads module, opens it raw beside, checks that both echo an
-// n-byte payload, and returns the call measurement.
+// setupCall loads module, opens it raw beside (and with cgo's dlopen in a
+// cgo build), checks that every side echoes an n-byte payload, and returns
+// the call measurement: the interleaved harness, in which one
+// repetition is a round of -calls calls on each side in turn (the order
+// rotating from round to round) and the ratio is taken per round.
 func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, func() error, error) {
 	ref, err := s.ref(module)
 	if err != nil {
@@ -209,6 +255,7 @@ func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, fun
 	if err != nil {
 		return nil, nil, err
 	}
+	var cg *cgobench.Lib
 	lib, err := rawloader.Open(s.modules[module])
 	if err != nil {
 		_ = s.rt.Unload(h)
@@ -218,6 +265,9 @@ func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, fun
 		err := s.rt.Unload(h)
 		if cerr := rawloader.Close(lib); err == nil {
 			err = cerr
+		}
+		if cg != nil {
+			cg.Close()
 		}
 		return err
 	}
@@ -229,6 +279,8 @@ func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, fun
 	if err != nil {
 		return fail(fmt.Errorf("raw lookup %s: %w", symbol, err))
 	}
+	v2 := symbol == abi.SymCallV2
+	id := abi.MethodID(method)
 	args := bytes.Repeat([]byte{'x'}, n)
 	out, err := s.rt.Call(h, method, args)
 	if err != nil {
@@ -237,25 +289,44 @@ func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, fun
 	if !bytes.Equal(out, args) {
 		return fail(fmt.Errorf("%w: %s %q returned %d bytes for %d", errMismatch, module, method, len(out), n))
 	}
-	raw := newRawCall(fn, symbol == abi.SymCallV2, abi.MethodID(method), n, memlink.DefaultOutputCapacity)
+	raw := newRawCall(fn, v2, id, n, memlink.DefaultOutputCapacity)
 	if err := raw.check(); err != nil {
 		return fail(err)
 	}
-	// Warm up both sides: one batch of calls each.
-	if _, err := memlinkCalls(s.rt, h, method, args, 0); err != nil {
-		return fail(err)
+	sides := []func(calls int) callCost{
+		func(calls int) callCost { return memlinkCallsN(s.rt, h, method, args, calls) },
 	}
-	raw.loop(0)
-	measure := func(k int) (sample, error) {
-		var ml, base callCost
-		err := alternate(k,
-			func() (err error) { ml, err = memlinkCalls(s.rt, h, method, args, s.cfg.duration); return err },
-			func() error { base = raw.loop(s.cfg.duration); return nil })
-		if err != nil {
-			return sample{}, err
+	if s.cgo {
+		if cg, err = cgobench.Open(s.modules[module], v2, memlink.DefaultOutputCapacity); err != nil {
+			return fail(err)
 		}
-		return sample{value: ml.ns, baseline: base.ns, allocs: ml.allocs, baselineAllocs: base.allocs,
-			counted: true, ops: ml.n}, nil
+		if rc := cg.Call(id, args); rc != 0 {
+			return fail(fmt.Errorf("cgo call returned %d (%s)", rc, abi.CodeText(int32(rc))))
+		}
+		sides = append(sides, func(calls int) callCost { return cgoCallsN(cg, id, args, calls) })
+	}
+	sides = append(sides, raw.loopN)
+	// Warm up every side.
+	for _, side := range sides {
+		side(callBatch)
+	}
+	calls := s.cfg.calls
+	measure := func(k int) (sample, error) {
+		costs := make([]callCost, len(sides))
+		for j := range sides {
+			// Round k starts with side k mod len(sides).
+			i := (k + j) % len(sides)
+			costs[i] = sides[i](calls)
+		}
+		if costs[0].err != nil {
+			return sample{}, costs[0].err
+		}
+		smp := sample{value: costs[0].ns, allocs: costs[0].allocs, counted: true, ops: costs[0].n}
+		for _, c := range costs[1:] {
+			smp.base = append(smp.base, c.ns)
+			smp.baseAllocs = append(smp.baseAllocs, c.allocs)
+		}
+		return smp, nil
 	}
 	return measure, teardown, nil
 }
@@ -331,7 +402,7 @@ func setupReload(s *suite, stateful bool, g int) (measureFunc, func() error, err
 		if err != nil {
 			return sample{}, err
 		}
-		return sample{value: ml.micros, baseline: base.cycleMicros(), inFlight: ml.drained, hasInFlight: true, ops: ml.n}, nil
+		return sample{value: ml.micros, base: []float64{base.cycleMicros()}, inFlight: ml.drained, hasInFlight: true, ops: ml.n}, nil
 	}
 	return measure, teardown, nil
 }
@@ -406,22 +477,48 @@ func setupConcurrent(s *suite, kind string, g int) (measureFunc, func() error, e
 		_ = teardown()
 		return nil, nil, fmt.Errorf("raw lookup: %w", err)
 	}
+	path := s.modules["echo"]
+	sides := []func() (float64, int64, error){
+		func() (float64, int64, error) { return memlinkThroughput(s.rt, hs, s.cfg.duration) },
+	}
+	if s.cgo {
+		sides = append(sides, func() (float64, int64, error) { return cgoThroughput(path, g, s.cfg.duration) })
+	}
+	sides = append(sides, func() (float64, int64, error) { return rawThroughput(fn, g, s.cfg.duration) })
 	measure := func(k int) (sample, error) {
-		var ml, base float64
+		rates := make([]float64, len(sides))
 		var n int64
-		err := alternate(k,
-			func() (err error) { ml, n, err = memlinkThroughput(s.rt, hs, s.cfg.duration); return err },
-			func() (err error) { base, _, err = rawThroughput(fn, g, s.cfg.duration); return err })
-		if err != nil {
-			return sample{}, err
+		for j := range sides {
+			i := (k + j) % len(sides)
+			rate, ops, err := sides[i]()
+			if err != nil {
+				return sample{}, err
+			}
+			if i == 0 {
+				n = ops
+			}
+			rates[i] = rate
 		}
-		return sample{value: ml, baseline: base, ops: n}, nil
+		smp := sample{value: nsPerCall(rates[0]), ops: n}
+		for _, r := range rates[1:] {
+			smp.base = append(smp.base, nsPerCall(r))
+		}
+		return smp, nil
 	}
 	return measure, teardown, nil
 }
 
-// concurrentScaling sets each variant's scaling relative to the variant of
-// the same kind at one goroutine, when that one was measured.
+// nsPerCall turns calls per second into nanoseconds per call.
+func nsPerCall(rate float64) float64 {
+	if rate <= 0 {
+		return 0
+	}
+	return 1e9 / rate
+}
+
+// concurrentScaling sets each variant's speed-up (and its baselines')
+// relative to the variant of the same kind at one goroutine, when that one
+// was measured: ns per call there over ns per call here.
 func concurrentScaling(rs []Result) {
 	one := map[string]*Result{}
 	for i := range rs {
@@ -432,12 +529,113 @@ func concurrentScaling(rs []Result) {
 	for i := range rs {
 		r := &rs[i]
 		base := one[r.Kind]
-		if base == nil || !r.OK() || base.Median() == 0 || base.Baseline() == 0 {
+		if base == nil || !r.OK() || r.Median() == 0 {
 			continue
 		}
-		r.Scaling = r.Median() / base.Median()
-		r.BaselineScaling = r.Baseline() / base.Baseline()
+		r.Scaling = base.Median() / r.Median()
+		for j := range r.Baselines {
+			if j < len(base.Baselines) {
+				if m := median(r.Baselines[j].Values); m > 0 {
+					r.Baselines[j].Scaling = median(base.Baselines[j].Values) / m
+				}
+			}
+		}
 	}
+}
+
+// isolatedPayloads are the payload sizes of the isolated row.
+var isolatedPayloads = []int{64, 4096}
+
+func isolatedVariants(s *suite) []variant {
+	var vs []variant
+	for _, n := range isolatedPayloads {
+		vs = append(vs, variant{
+			name:  fmt.Sprintf("%dB", n),
+			setup: func() (measureFunc, func() error, error) { return setupIsolated(s, n) },
+		})
+	}
+	return vs
+}
+
+// setupIsolated loads echo in a worker process and in process, starts the
+// pipe peer, and returns the measurement of all three, in turn, for
+// -duration each.
+func setupIsolated(s *suite, n int) (measureFunc, func() error, error) {
+	ref, err := s.ref("echo")
+	if err != nil {
+		return nil, nil, err
+	}
+	iso, err := s.rt.Load(ref, memlink.WithIsolation(memlink.Isolation{}))
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil, nil, notAvailable{err.Error()}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var local memlink.Handle
+	var peer *pipePeer
+	teardown := func() error {
+		err := s.rt.Unload(iso)
+		if local != 0 {
+			err = errors.Join(err, s.rt.Unload(local))
+		}
+		if peer != nil {
+			err = errors.Join(err, peer.close())
+		}
+		return err
+	}
+	fail := func(err error) (measureFunc, func() error, error) {
+		_ = teardown()
+		return nil, nil, err
+	}
+	if local, err = s.rt.Load(ref); err != nil {
+		return fail(err)
+	}
+	args := bytes.Repeat([]byte{'x'}, n)
+	for _, h := range []memlink.Handle{iso, local} {
+		out, err := s.rt.Call(h, "process", args)
+		if err != nil {
+			return fail(err)
+		}
+		if !bytes.Equal(out, args) {
+			return fail(fmt.Errorf("%w: echo returned %d bytes for %d", errMismatch, len(out), n))
+		}
+	}
+	// No pipe peer where there are no Unix pipes: the baseline is 0, shown
+	// as n/a.
+	peer, err = startPipePeer()
+	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return fail(fmt.Errorf("pipe peer: %w", err))
+	}
+	if peer != nil {
+		if err := peer.check(args); err != nil {
+			return fail(fmt.Errorf("pipe peer: %w", err))
+		}
+	}
+	d := s.cfg.duration
+	sides := []func() (callCost, error){
+		func() (callCost, error) { return memlinkCalls(s.rt, iso, "process", args, d) },
+		func() (callCost, error) { return memlinkCalls(s.rt, local, "process", args, d) },
+		func() (callCost, error) {
+			if peer == nil {
+				return callCost{}, nil
+			}
+			return peer.roundTrips(args, d)
+		},
+	}
+	measure := func(k int) (sample, error) {
+		costs := make([]callCost, len(sides))
+		for j := range sides {
+			i := (k + j) % len(sides)
+			c, err := sides[i]()
+			if err != nil {
+				return sample{}, err
+			}
+			costs[i] = c
+		}
+		return sample{value: costs[0].ns, base: []float64{costs[1].ns, costs[2].ns}, ops: costs[0].n}, nil
+	}
+	return measure, teardown, nil
 }
 
 func memoryVariants(s *suite) []variant {
@@ -483,7 +681,7 @@ func setupMemory(s *suite) (measureFunc, func() error, error) {
 		if err != nil {
 			return sample{}, err
 		}
-		return sample{value: ml, baseline: base, ops: memoryCopies}, nil
+		return sample{value: ml, base: []float64{base}, ops: memoryCopies}, nil
 	}
 	return measure, teardown, nil
 }
@@ -512,7 +710,7 @@ func setupMetrics(s *suite) (measureFunc, func() error, error) {
 			return sample{}, err
 		}
 		ratio := c.with / c.without
-		return sample{value: (ratio - 1) * 100, baseline: c.without, ratio: ratio, ops: c.n}, nil
+		return sample{value: (ratio - 1) * 100, base: []float64{c.without}, ratio: ratio, ops: c.n}, nil
 	}
 	return measure, func() error { return s.rt.Unload(h) }, nil
 }

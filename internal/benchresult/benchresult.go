@@ -37,6 +37,40 @@ type Record struct {
 	N               int      `json:"n"`
 	Ops             int64    `json:"ops"`
 	Published       string   `json:"published,omitempty"`
+	// BaselineName names the first baseline, which the fields above
+	// describe; RatioMin and RatioMax are the spread of the per-repetition
+	// ratios to it.
+	BaselineName string   `json:"baseline_name,omitempty"`
+	RatioMin     *float64 `json:"ratio_min,omitempty"`
+	RatioMax     *float64 `json:"ratio_max,omitempty"`
+	// Baselines lists every baseline of the variant, the first one too.
+	Baselines []Baseline `json:"baselines,omitempty"`
+}
+
+// Baseline is one baseline's figures in a Record. Ratio is memlink's cost
+// divided by the baseline's (median of the per-repetition ratios), so
+// above 1 means memlink takes longer, on every row.
+type Baseline struct {
+	Name     string   `json:"name"`
+	Unit     string   `json:"unit"`
+	Median   *float64 `json:"median,omitempty"`
+	Min      *float64 `json:"min,omitempty"`
+	Max      *float64 `json:"max,omitempty"`
+	Ratio    *float64 `json:"ratio,omitempty"`
+	RatioMin *float64 `json:"ratio_min,omitempty"`
+	RatioMax *float64 `json:"ratio_max,omitempty"`
+	Allocs   *float64 `json:"allocs,omitempty"`
+	Scaling  *float64 `json:"scaling,omitempty"`
+}
+
+// Find returns the baseline called name, or nil.
+func (r *Record) Find(name string) *Baseline {
+	for i := range r.Baselines {
+		if r.Baselines[i].Name == name {
+			return &r.Baselines[i]
+		}
+	}
+	return nil
 }
 
 // RateScale returns the divisor and unit suffix that write v calls per

@@ -325,6 +325,8 @@ func (w *worker) getState(ctx context.Context, limit uint64) ([]byte, Result, er
 		return nil, Result{Kind: ResultCode, Code: r.code}, nil
 	case respTooLarge:
 		return nil, Result{Kind: ResultTooLarge, N: r.n, Cap: r.aux}, nil
+	case respOverrun:
+		return nil, Result{Kind: ResultOverrun, Cap: r.aux}, nil
 	}
 	return nil, Result{}, w.violation(fmt.Sprintf("answer kind %d to opGetState", r.kind))
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/callpath"
 )
 
 // Descriptors a worker inherits, through exec.Cmd.ExtraFiles.
@@ -102,7 +103,7 @@ type server struct {
 	spinMax time.Duration
 
 	mu  sync.Mutex // serialises opInit
-	mod atomic.Pointer[abi.Module]
+	mod atomic.Pointer[callpath.Module]
 }
 
 // slotServer is what one slot's goroutine keeps between requests.
@@ -110,7 +111,7 @@ type slotServer struct {
 	sv    *server
 	i     int
 	v     slotView
-	frame abi.Frame
+	frame callpath.Frame
 
 	stagedIn  []byte // args assembled by opPut
 	stagedOut []byte // a payload waiting for opFetch
@@ -286,12 +287,12 @@ func (ss *slotServer) init() {
 	loadErr := func(class int32, err error) {
 		ss.payload(respLoadError, class, []byte(err.Error()), 0)
 	}
-	lib, err := abi.Open(path)
+	lib, err := callpath.Open(path)
 	if err != nil {
 		loadErr(loadErrInvalid, err)
 		return
 	}
-	mod, err := abi.Bind(lib)
+	mod, err := callpath.Bind(lib)
 	if err != nil {
 		lib.Close()
 		class := int32(loadErrInvalid)
@@ -331,8 +332,15 @@ func (ss *slotServer) getState() {
 		ss.respond(respTooLarge, 0, size, limit, 0)
 		return
 	}
-	buf := make([]byte, size)
-	if rc := mod.SerializeState(buf); rc != 0 {
+	whole := make([]byte, size+heapGuard)
+	buf := whole[:size:size]
+	ss.armGuard(whole[size:])
+	rc := mod.SerializeState(buf)
+	if !ss.guardIntact(whole[size:]) {
+		ss.respond(respOverrun, rc, 0, size, 0)
+		return
+	}
+	if rc != 0 {
 		ss.respond(respCode, rc, 0, 0, 0)
 		return
 	}
@@ -373,6 +381,25 @@ func (ss *slotServer) scrub() {
 	ss.dirty, ss.dirtyArgs = 0, 0
 }
 
+// heapGuard is the canary-filled guard after a heap buffer the module
+// writes (a -4 retry's, the state's), checked whole after the call.
+const heapGuard = 256
+
+func (ss *slotServer) armGuard(g []byte) {
+	for i := 0; i < len(g); i += canarySize {
+		copy(g[i:], ss.sv.h.canary[:])
+	}
+}
+
+func (ss *slotServer) guardIntact(g []byte) bool {
+	for i := 0; i < len(g); i += canarySize {
+		if !bytes.Equal(g[i:min(i+canarySize, len(g))], ss.sv.h.canary[:min(canarySize, len(g)-i)]) {
+			return false
+		}
+	}
+	return true
+}
+
 func (ss *slotServer) canaryIntact() bool {
 	return bytes.Equal(ss.v.canary(), ss.sv.h.canary[:])
 }
@@ -408,7 +435,7 @@ func (ss *slotServer) call() {
 	ss.respond(kind, rc, uint64(n), 0, 0)
 }
 
-func (ss *slotServer) callV2(mod *abi.Module, id uint32, args, out []byte) {
+func (ss *slotServer) callV2(mod *callpath.Module, id uint32, args, out []byte) {
 	cell := ss.v.u64(sOutLen)
 	cell.Store(0)
 	rc := mod.CallV2(&ss.frame, id, args, unsafe.Pointer(&out[0]), uintptr(len(out)), unsafe.Pointer(cell))
@@ -429,22 +456,53 @@ func (ss *slotServer) callV2(mod *abi.Module, id uint32, args, out []byte) {
 	case rc == abi.CodeOutputTooSmall && n > uint64(len(out)):
 		ss.callV2Large(mod, id, args, n)
 		return
+	case rc == abi.CodeHandedOver && mod.HandsOver():
+		ss.takeOutput(mod, unsafe.Pointer(&out[0]), n)
+		return
 	}
 	ss.respond(respCode, rc, min(n, uint64(len(out))), 0, 0)
 }
 
+// takeOutput answers with a result the module handed over (a descriptor of
+// n bytes at out), copied before the module gets its buffer back; a result
+// above the host's limit is released unread.
+func (ss *slotServer) takeOutput(mod *callpath.Module, out unsafe.Pointer, n uint64) {
+	h, ok := callpath.ReadHandedOutput(out, uintptr(n))
+	if !ok {
+		// Reported like a lying out_len: h.Len bytes in a 0-byte buffer.
+		ss.respond(respLiar, 0, uint64(h.Len), 0, 0)
+		return
+	}
+	defer mod.ReleaseOutput(&ss.frame, h)
+	if uint64(h.Len) > ss.sv.h.maxOutput {
+		ss.respond(respTooLarge, 0, uint64(h.Len), ss.sv.h.maxOutput, 0)
+		return
+	}
+	ss.payload(respOK, 0, bytes.Clone(h.Bytes()), 0)
+}
+
 // callV2Large repeats a call whose output did not fit, once, into a
 // buffer of the size it asked for, and stages the result for opFetch.
-func (ss *slotServer) callV2Large(mod *abi.Module, id uint32, args []byte, need uint64) {
+func (ss *slotServer) callV2Large(mod *callpath.Module, id uint32, args []byte, need uint64) {
 	if need > ss.sv.h.maxOutput {
 		ss.respond(respTooLarge, 0, need, ss.sv.h.maxOutput, 0)
 		return
 	}
-	big := make([]byte, need)
+	buf := make([]byte, need+heapGuard)
+	big := buf[:need:need]
+	ss.armGuard(buf[need:])
 	cell := ss.v.u64(sOutLen)
 	cell.Store(0)
 	rc := mod.CallV2(&ss.frame, id, args, unsafe.Pointer(&big[0]), uintptr(need), unsafe.Pointer(cell))
 	n := cell.Load()
+	if !ss.guardIntact(buf[need:]) {
+		ss.respond(respOverrun, rc, 0, need, 0)
+		return
+	}
+	if rc == abi.CodeHandedOver && mod.HandsOver() {
+		ss.takeOutput(mod, unsafe.Pointer(&big[0]), n)
+		return
+	}
 	if rc == 0 {
 		if n > need {
 			ss.respond(respLiar, 0, n, need, 0)

@@ -7,4 +7,9 @@
 // and [BuildAll] builds every module into a directory, in parallel, skipping
 // those whose sources, definitions, compiler and target are unchanged since
 // the last build.
+//
+// [BuildRust] builds the Rust modules of [modules.RustSource] (the
+// memlink-module SDK's examples) with cargo, found by [FindRust], keeping
+// cargo's target directory beside the libraries so that rebuilds are
+// incremental.
 package modbuild

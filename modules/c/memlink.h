@@ -39,6 +39,7 @@ extern "C" {
 #define MEMLINK_ERR_OUTPUT_TOO_SMALL (-4) /* the output buffer is too short */
 #define MEMLINK_ERR_PANICKED (-5)         /* the module caught a crash */
 #define MEMLINK_ERR_UNKNOWN_METHOD (-6)   /* no such method id */
+#define MEMLINK_OUTPUT_HANDED_OVER (-7)   /* out holds a memlink_output (ABI 2) */
 
 /*
  * memlink_method_id returns the id of a method name: the 32-bit FNV-1a hash
@@ -94,13 +95,52 @@ MEMLINK_EXPORT uint32_t memlink_abi_version(void);
  *
  *   - On MEMLINK_OK, out[0:*out_len] is the exact result (*out_len <= out_cap).
  *   - On MEMLINK_ERR_OUTPUT_TOO_SMALL, *out_len is the size the result needs;
- *     the host retries once with a buffer at least that large.
+ *     the host retries once with a buffer at least that large (running the
+ *     method again: see the output hand-over below to avoid that).
+ *   - On MEMLINK_OUTPUT_HANDED_OVER, out holds a memlink_output (below).
  *   - On any other non-zero code, out[0:*out_len] may hold a UTF-8 message
  *     describing the failure (*out_len may be 0).
  */
 MEMLINK_EXPORT int memlink_call_v2(uint32_t method_id, const uint8_t *args,
                                    size_t args_len, uint8_t *out,
                                    size_t out_cap, size_t *out_len);
+
+/* ---- ABI 2: output hand-over (optional) ------------------------------- */
+
+/*
+ * A result larger than out_cap makes the host retry with -4, which runs the
+ * method twice. A module whose methods must run once per call hands such a
+ * result over instead: it allocates it, the host copies it and gives it back
+ * through memlink_release_output. The host's calls may come from different
+ * OS threads, so this, not a per-thread cache, is how to avoid the rerun.
+ *
+ *   1. A host that takes handed-over results calls
+ *      memlink_release_output(NULL, 0) once, before memlink_init. Until
+ *      then (and with hosts that never do) the module must not return
+ *      MEMLINK_OUTPUT_HANDED_OVER.
+ *   2. memlink_call_v2, given out_cap >= sizeof(memlink_output), may store
+ *      a memlink_output in out (memcpy: out need not be aligned), set
+ *      *out_len = sizeof(memlink_output) and return
+ *      MEMLINK_OUTPUT_HANDED_OVER. The result is ptr[0:len]: a success.
+ *   3. The host copies it (len is bounded by its WithMaxOutput: a larger
+ *      one is refused, but still released) and calls
+ *      memlink_release_output(ptr, len) once, from any thread, before
+ *      memlink_shutdown.
+ *
+ * A NULL ptr with a non-zero len, or *out_len != sizeof(memlink_output),
+ * marks the module corrupted. See docs/abi.md, "Large outputs".
+ */
+typedef struct memlink_output {
+    uint8_t *ptr; /* the result, allocated by the module */
+    size_t len;   /* its length in bytes */
+} memlink_output;
+
+/*
+ * memlink_release_output frees a result handed over with
+ * MEMLINK_OUTPUT_HANDED_OVER; with ptr == NULL it is the host's
+ * announcement that it takes such results (step 1 above).
+ */
+MEMLINK_EXPORT void memlink_release_output(uint8_t *ptr, size_t len);
 
 /* ---- Optional state exports (hot reload) ------------------------------ */
 

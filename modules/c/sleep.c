@@ -9,6 +9,8 @@
  *
  * memlink_shutdown returns MEMLINK_ERR_INTERNAL when it runs a second time
  * on one image, so that a host which ends one instance twice is caught.
+ * Initialised with the configuration "slow-shutdown", memlink_shutdown
+ * first sleeps 3 seconds.
  */
 #ifndef _WIN32
 #define _POSIX_C_SOURCE 199309L
@@ -19,10 +21,13 @@
 #include "memlink.h"
 #include "sleep_ms.h"
 
+static int slow_shutdown;
+
 MEMLINK_EXPORT int memlink_init(const unsigned char *config,
                                 unsigned long config_len) {
-    (void)config;
-    (void)config_len;
+    static const char slow[] = "slow-shutdown";
+    slow_shutdown = config_len == sizeof slow - 1 &&
+                    memcmp(config, slow, sizeof slow - 1) == 0;
     return MEMLINK_OK;
 }
 
@@ -61,6 +66,9 @@ MEMLINK_EXPORT int memlink_call(unsigned int method_id,
 static int shut_down;
 
 MEMLINK_EXPORT int memlink_shutdown(void) {
+    if (slow_shutdown) {
+        sleep_ms(3000);
+    }
     if (shut_down++) {
         return MEMLINK_ERR_INTERNAL;
     }

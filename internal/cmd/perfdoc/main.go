@@ -30,6 +30,16 @@
 //	-command TEXT    the command that produced the input
 //	-date DATE       the date of the run (default: the input's modification date)
 //	-note TEXT       a paragraph on the conditions of the run
+//	-svgdir DIR      where to write the plots (default: the directory of
+//	                 -out; no plots when the page goes to stdout)
+//
+// The plots are SVG files written beside the page and linked from it:
+// perf-call.svg (ns per call against payload size: memlink ABI 1 and 2,
+// cgo, purego), perf-concurrent.svg (calls per second against goroutines:
+// memlink, cgo, purego) and perf-isolation.svg (the 64-byte round trip in
+// process, isolated, over a raw pipe and, from -isolation, through
+// go-plugin). The section "Where the time goes" is the profile in
+// wheretime.md, included as it is.
 package main
 
 import (
@@ -40,6 +50,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -70,6 +81,7 @@ type page struct {
 	Note      string
 	Benchstat string // verbatim, or ""
 	Isolation string // verbatim, or ""
+	Plots     []plotFile
 }
 
 func main() {
@@ -89,6 +101,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	command := fs.String("command", defaultCommand, "the command that produced the input")
 	date := fs.String("date", "", "date of the run (default: the input's modification date)")
 	note := fs.String("note", "", "a paragraph on the conditions of the run")
+	svgDir := fs.String("svgdir", "", "directory for the SVG plots (default: the directory of -out; none with stdout)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -133,6 +146,20 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 			return err
 		}
 		*f.dst = string(b)
+	}
+
+	// The plots go beside the page (or into -svgdir), named by plots.
+	dir := *svgDir
+	if dir == "" && *out != "" {
+		dir = filepath.Dir(*out)
+	}
+	if dir != "" {
+		p.Plots = plots(&p)
+		for _, pl := range p.Plots {
+			if err := os.WriteFile(filepath.Join(dir, pl.name), []byte(pl.svg), 0o644); err != nil {
+				return err
+			}
+		}
 	}
 
 	var b strings.Builder

@@ -22,7 +22,7 @@ var rowDocs = map[string]rowDoc{
 		title: "Load",
 		what: "Microseconds per `Load` of the echo module: resolve the reference, validate the file, " +
 			"copy it to a private path, open it, bind the exports and run `memlink_init`.",
-		baseline: "`Dlopen` and three `Dlsym` of the same file through purego (`LoadLibraryEx` and " +
+		baseline: "`dlopen`: `Dlopen` and three `Dlsym` of the same file through purego (`LoadLibraryEx` and " +
 			"`GetProcAddress` on Windows), with nothing around them.",
 	},
 	"call": {
@@ -31,13 +31,17 @@ var rowDocs = map[string]rowDoc{
 			"echo module's method `process` through `memlink_call`, ABI 2 the binary module's method `echo` " +
 			"through `memlink_call_v2`. Allocations are heap allocations per call (the change in " +
 			"`runtime.MemStats.Mallocs` over the calls).",
-		baseline: "`purego.SyscallN` of the same symbol with a reused argument slice and output buffer.",
-		extra:    "allocs/call",
+		baseline: "`cgo` (in a cgo build): a `static inline` C function calling the same symbol through a " +
+			"function pointer (package internal/cgobench); `purego`: `purego.SyscallN` of the same symbol with a " +
+			"reused argument slice and output buffer. The three sides run interleaved in one process: a " +
+			"repetition is a round of the same number of calls on each side in turn (300,000 by default), the " +
+			"order rotating from round to round, and the ratio is the median of the per-round ratios.",
+		extra: "allocs/call",
 	},
 	"unload": {
 		title:    "Unload",
 		what:     "Microseconds per `Unload` of the echo module: drain the calls in flight, run `memlink_shutdown`, close the library.",
-		baseline: "`Dlclose` (`FreeLibrary` on Windows).",
+		baseline: "`dlclose`: `Dlclose` (`FreeLibrary` on Windows).",
 	},
 	"reload": {
 		title: "Hot reload",
@@ -46,23 +50,25 @@ var rowDocs = map[string]rowDoc{
 			"inside the module and then calling `increment`. The extra column is the mean " +
 			"number of calls in flight when the handle switched. A stateful run also checks that no " +
 			"increment was lost.",
-		baseline: "`Load` and `Unload` of the same module through memlink, with the same callers running.",
+		baseline: "`cycle`: `Load` and `Unload` of the same module through memlink, with the same callers running.",
 		extra:    "in flight",
 	},
 	"concurrent": {
 		title: "Concurrent calls",
-		what: "Calls per second of 64-byte echo calls from N goroutines, on one shared handle " +
-			"(`same-handle/N`) or on one handle per goroutine (`per-goroutine/N`). Scaling is the " +
-			"figure over the figure of the same kind at one goroutine.",
-		baseline: "`purego.SyscallN` of echo's `memlink_call` from as many goroutines, each with its own buffers.",
-		extra:    "scaling",
+		what: "Nanoseconds per 64-byte echo call with N goroutines calling at once, all of them together " +
+			"(wall time over the calls made), on one shared handle (`same-handle/N`) or on one handle per " +
+			"goroutine (`per-goroutine/N`): a cost, like every other row, so the ratio reads the same way. " +
+			"The speed-up is ns per call at one goroutine over ns per call at N (calls per second at N over " +
+			"calls per second at one); the plot shows calls per second.",
+		baseline: "`cgo` and `purego`: echo's `memlink_call` from as many goroutines, each with its own buffers.",
+		extra:    "speed-up",
 	},
 	"memory": {
 		title: "Memory per loaded module",
 		what: "Growth of resident memory (`VmRSS`, Linux only) per module while 100 private copies of the " +
 			"echo module are loaded (memlink loads from a private copy by default), read after returning " +
 			"free Go heap to the system.",
-		baseline: "`Dlopen` of 100 copies of the file.",
+		baseline: "`dlopen`: `Dlopen` of 100 copies of the file.",
 	},
 	"metrics": {
 		title: "Metrics overhead",
@@ -71,26 +77,48 @@ var rowDocs = map[string]rowDoc{
 			"without alternate within each repetition so that machine drift falls on both alike; an " +
 			"overhead within noise can come out negative. The ratio is ns per call with the collector " +
 			"over ns per call without.",
-		baseline: "nanoseconds per call with no collector.",
+		baseline: "`bare`: nanoseconds per call with no collector.",
+	},
+	"isolated": {
+		title: "Isolated calls",
+		what: "Nanoseconds per 64-byte and 4-KiB echo `CallAppend` on a module loaded with " +
+			"`WithIsolation` (a worker process, default spin).",
+		baseline: "`inproc`: the same call on the module loaded in process; `pipe`: a raw round trip of the " +
+			"same bytes to a child process over two pipes, with blocking reads and writes on both sides, the " +
+			"plainest cross-process call there is. go-plugin (about 200 µs) is not a column: it lives in its " +
+			"own module (internal/isolate/gopluginbench) so that the main go.mod stays free of it; its figure " +
+			"is in the plot and in the fault isolation section when that run is included.",
 	},
 }
 
 // render writes the page for p.
 func render(b *strings.Builder, p *page) {
 	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	n := 0
+	// The planned repetitions are the fewest any ok variant ran (the call
+	// row counts its rounds apart); variants with a wide spread ran more.
+	n, rounds := 0, 0
 	for _, r := range p.Results {
-		n = max(n, r.N)
+		if r.Status != "ok" || r.N == 0 {
+			continue
+		}
+		if r.Row == "call" {
+			rounds = minPositive(rounds, r.N)
+		} else {
+			n = minPositive(n, r.N)
+		}
 	}
 
 	w("# Performance\n\n")
 	w("<!-- Generated by internal/cmd/perfdoc from the -json output of cmd/memlink-bench; do not edit. -->\n\n")
-	w("What memlink costs, measured by `cmd/memlink-bench` on one machine. Every figure stands beside a raw\n")
-	w("baseline measured in the same run: the dynamic loader and `purego.SyscallN` used directly, with no\n")
-	w("runtime around them. A figure is the median of %d repetitions; the spread is their minimum and\n", n)
-	w("maximum. Within a repetition memlink and its baseline run one after the other, in alternating order\n")
-	w("from one repetition to the next. The ratio is memlink's median over the baseline's: above 1 means\n")
-	w("memlink takes longer (or, for calls per second, achieves more).\n\n")
+	w("What memlink costs, measured by `cmd/memlink-bench` on one machine. Every figure stands beside raw\n")
+	w("baselines measured in the same run: cgo calling the same C function (in a cgo build), the dynamic\n")
+	w("loader and `purego.SyscallN` used directly, with no runtime around them. A figure is the median of\n")
+	w("the repetitions (%d, more where the spread was wide; the call row: %d rounds at least); the\n", n, rounds)
+	w("spread is their minimum and maximum. Within a repetition memlink and its baselines run\n")
+	w("one after the other, in an order that changes from one repetition to the next.\n\n")
+	w("**Ratio** means one thing everywhere: memlink's cost divided by the baseline's, taken per repetition\n")
+	w("and then the median, so above 1 means memlink takes longer (or holds more memory). Rows that measure\n")
+	w("throughput report it as a cost per call too, and their speed-up as a column of its own.\n\n")
 
 	w("## Machine and run\n\n")
 	cpu := p.Machine.CPU
@@ -104,7 +132,7 @@ func render(b *strings.Builder, p *page) {
 	w("| Go | %s |\n", p.Machine.GoVersion)
 	w("| date | %s |\n", p.Date)
 	w("| command | `%s` |\n", p.Command)
-	w("| repetitions | %d per figure |\n\n", n)
+	w("| repetitions | %d per figure, the call row %d rounds (at least) |\n\n", n, rounds)
 	if p.Note != "" {
 		w("%s\n\n", p.Note)
 	}
@@ -122,6 +150,16 @@ func render(b *strings.Builder, p *page) {
 		renderRow(b, p.Results[i:j])
 		i = j
 	}
+
+	if len(p.Plots) > 0 {
+		w("\n## Plots\n\n")
+		w("Generated with the page from the same results (`task perfdoc`).\n\n")
+		for _, pl := range p.Plots {
+			w("![%s](%s)\n\n", pl.alt, pl.name)
+		}
+	}
+
+	w("\n%s", strings.TrimLeft(whereTheTimeGoes, "\n"))
 
 	if published {
 		w("\n## Published figures of the reference\n\n")
@@ -185,6 +223,7 @@ func render(b *strings.Builder, p *page) {
 	w("go run ./cmd/memlink-bench -quick          # a short run, under 20 seconds\n")
 	w("go run ./cmd/memlink-bench -json > results.json\n")
 	w("go run ./internal/cmd/perfdoc -in results.json -out docs/performance.md\n")
+	w("task perfdoc                               # all of it, with the benchstat tables, into docs/\n")
 	w("```\n\n")
 	w("memlink-bench compiles the bundled C modules with the C compiler it finds (`$CC`, `go env CC`,\n")
 	w("`cc`, `gcc` or `clang`) into the user cache directory and reuses them while they are up to date;\n")
@@ -193,23 +232,27 @@ func render(b *strings.Builder, p *page) {
 
 // schema documents the fields of a JSON result: name, type, meaning.
 var schema = [][3]string{
-	{"row", "string", "row id: `load`, `call`, `unload`, `reload`, `concurrent`, `memory` or `metrics`"},
+	{"row", "string", "row id: `load`, `call`, `unload`, `reload`, `concurrent`, `isolated`, `memory` or `metrics`"},
 	{"variant", "string", "variant within the row, e.g. `abi1/64B`, `stateful/100`, `same-handle/8`"},
 	{"status", "string", "`ok`; `n/a` when the figure cannot be measured on the platform; `failed`"},
 	{"error", "string", "why the variant failed or is n/a (omitted when `ok`)"},
-	{"unit", "string", "unit of `median`, `min` and `max`: `µs`, `ns/call`, `calls/s`, `KB` or `%`"},
+	{"unit", "string", "unit of `median`, `min` and `max`: `µs`, `ns/call`, `KB` or `%`"},
 	{"median", "number", "memlink's figure, median over the repetitions"},
 	{"min", "number", "smallest of memlink's repetitions"},
 	{"max", "number", "largest of memlink's repetitions"},
-	{"baseline", "number", "the baseline's median"},
-	{"baseline_min", "number", "smallest of the baseline's repetitions"},
-	{"baseline_max", "number", "largest of the baseline's repetitions"},
-	{"baseline_unit", "string", "unit of the baseline figures"},
-	{"ratio", "number", "`median / baseline`; for `metrics`, ns per call with the collector over ns per call without"},
+	{"baseline_name", "string", "the first baseline's name, which the `baseline*` and `ratio*` fields describe"},
+	{"baseline", "number", "the first baseline's median"},
+	{"baseline_min", "number", "smallest of the first baseline's repetitions"},
+	{"baseline_max", "number", "largest of the first baseline's repetitions"},
+	{"baseline_unit", "string", "unit of the first baseline's figures"},
+	{"ratio", "number", "memlink's cost over the first baseline's, median of the per-repetition ratios (for `metrics`, ns per call with the collector over ns per call without)"},
+	{"ratio_min", "number", "smallest per-repetition ratio"},
+	{"ratio_max", "number", "largest per-repetition ratio"},
+	{"baselines", "array", "every baseline: `name`, `unit`, `median`, `min`, `max`, `ratio`, `ratio_min`, `ratio_max`, and `allocs` or `scaling` where the row has them; the figures are omitted for a baseline not measurable here (the pipe off Unix)"},
 	{"allocs", "number", "`call` only: heap allocations per memlink call"},
-	{"baseline_allocs", "number", "`call` only: heap allocations per baseline call"},
-	{"scaling", "number", "`concurrent` only: median over the median of the same kind at 1 goroutine"},
-	{"baseline_scaling", "number", "`concurrent` only: the same for the baseline"},
+	{"baseline_allocs", "number", "`call` only: the same for the first baseline"},
+	{"scaling", "number", "`concurrent` only: speed-up, ns per call at 1 goroutine over ns per call here"},
+	{"baseline_scaling", "number", "`concurrent` only: the same for the first baseline"},
 	{"in_flight", "number", "`reload` only: mean number of calls in flight when the handle switched"},
 	{"n", "number", "repetitions the figures are taken over"},
 	{"ops", "number", "memlink operations measured over all repetitions"},
@@ -229,10 +272,21 @@ func renderRow(b *strings.Builder, rs []result) {
 		w("%s Baseline: %s\n\n", d.what, d.baseline)
 	}
 	pub := false
+	var names []string
 	for _, r := range rs {
 		pub = pub || r.Published != ""
+		if len(r.Baselines) > len(names) {
+			names = names[:0]
+			for _, b := range r.Baselines {
+				names = append(names, b.Name)
+			}
+		}
 	}
-	head := []string{"variant", "memlink", "min … max", "baseline", "ratio"}
+	head := []string{"variant", "memlink", "min … max"}
+	for _, n := range names {
+		head = append(head, n, "×"+n)
+	}
+	head = append(head, "× range")
 	if d.extra != "" {
 		head = append(head, d.extra)
 	}
@@ -242,20 +296,32 @@ func renderRow(b *strings.Builder, rs []result) {
 	w("| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
 	for _, r := range rs {
 		cells := []string{"`" + r.Variant + "`"}
-		switch {
-		case r.Status != "ok" || r.Median == nil || r.Baseline == nil:
+		if r.Status != "ok" || r.Median == nil {
 			msg := r.Status
 			if r.Error != "" {
 				msg += ": " + r.Error
 			}
-			cells = append(cells, mdEscape(firstLine(msg)), "", "", "")
-		default:
-			cells = append(cells,
-				value(r.Unit, *r.Median),
-				spread(r.Unit, r.Min, r.Max),
-				value(r.BaselineUnit, *r.Baseline),
-				ratio(r.Ratio))
+			cells = append(cells, mdEscape(firstLine(msg)))
+			for len(cells) < len(head) {
+				cells = append(cells, "")
+			}
+			w("| %s |\n", strings.Join(cells, " | "))
+			continue
 		}
+		cells = append(cells, value(r.Unit, *r.Median), spread(r.Unit, r.Min, r.Max))
+		for _, n := range names {
+			b := r.Find(n)
+			if b == nil || b.Median == nil {
+				cells = append(cells, "n/a", "")
+				continue
+			}
+			cells = append(cells, value(b.Unit, *b.Median), ratio(b.Ratio))
+		}
+		rr := ""
+		if r.RatioMin != nil && r.RatioMax != nil {
+			rr = fmt.Sprintf("%s … %s", ratioNum(*r.RatioMin), ratioNum(*r.RatioMax))
+		}
+		cells = append(cells, rr)
 		if d.extra != "" {
 			cells = append(cells, extra(id, &r))
 		}
@@ -282,8 +348,10 @@ func extra(id string, r *result) string {
 			return ""
 		}
 		s := fmt.Sprintf("%.2f×", *r.Scaling)
-		if r.BaselineScaling != nil {
-			s += fmt.Sprintf(" (raw %.2f×)", *r.BaselineScaling)
+		if b := r.Find("cgo"); b != nil && b.Scaling != nil {
+			s += fmt.Sprintf(" (cgo %.2f×)", *b.Scaling)
+		} else if r.BaselineScaling != nil {
+			s += fmt.Sprintf(" (%s %.2f×)", r.BaselineName, *r.BaselineScaling)
 		}
 		return s
 	case "reload":
@@ -328,7 +396,26 @@ func ratio(r *float64) string {
 	if r == nil {
 		return ""
 	}
-	return fmt.Sprintf("%.2f×", *r)
+	return ratioNum(*r) + "×"
+}
+
+// ratioNum writes a ratio with two decimals below 10, fewer above.
+func ratioNum(r float64) string {
+	switch {
+	case r >= 100:
+		return fmt.Sprintf("%.0f", r)
+	case r >= 10:
+		return fmt.Sprintf("%.1f", r)
+	}
+	return fmt.Sprintf("%.2f", r)
+}
+
+// minPositive returns the smaller of a and b, ignoring a 0 a.
+func minPositive(a, b int) int {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
 }
 
 // mdEscape makes s safe inside a Markdown table cell.

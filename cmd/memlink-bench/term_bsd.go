@@ -1,0 +1,12 @@
+//go:build darwin || freebsd || netbsd
+
+package main
+
+import "golang.org/x/sys/unix"
+
+// isTerminalFd reports whether fd is a terminal: whether it answers the
+// terminal-attributes ioctl.
+func isTerminalFd(fd uintptr) bool {
+	_, err := unix.IoctlGetTermios(int(fd), unix.TIOCGETA)
+	return err == nil
+}

@@ -1,0 +1,7 @@
+//go:build !unix && !windows
+
+package filewatch
+
+import "os"
+
+func fillSys(*Sig, string, os.FileInfo) {}
