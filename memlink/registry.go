@@ -97,6 +97,13 @@ func ParseManifest(b []byte) (Manifest, error) {
 			return Manifest{}, fmt.Errorf("manifest: %s: sha256 %q is not 64 hex digits", plat, mod.SHA256)
 		}
 	}
+	if m.Sandbox != nil {
+		for _, p := range append(slices.Clone(m.Sandbox.Read), m.Sandbox.Write...) {
+			if !filepath.IsAbs(p) {
+				return Manifest{}, fmt.Errorf("manifest: sandbox path %q is not absolute", p)
+			}
+		}
+	}
 	return m, nil
 }
 
@@ -123,6 +130,15 @@ func parseManifestJSON(b []byte) (Manifest, error) {
 				})
 				m.Modules[plat] = mod
 				return err
+			})
+		},
+		"sandbox": func() error {
+			m.Sandbox = &Sandbox{}
+			return readObject(dec, "sandbox", map[string]func() error{
+				"read":    func() (err error) { m.Sandbox.Read, err = readStrings(dec, "sandbox.read"); return err },
+				"write":   func() (err error) { m.Sandbox.Write, err = readStrings(dec, "sandbox.write"); return err },
+				"network": func() (err error) { m.Sandbox.Network, err = readBool(dec, "sandbox.network"); return err },
+				"exec":    func() (err error) { m.Sandbox.Exec, err = readBool(dec, "sandbox.exec"); return err },
 			})
 		},
 	})
@@ -206,6 +222,42 @@ func readString(dec *json.Decoder, where string) (string, error) {
 		return "", fmt.Errorf("%s: want a string, have %v", where, tok)
 	}
 	return s, nil
+}
+
+// readStrings reads a JSON array of strings (not null).
+func readStrings(dec *json.Decoder, where string) ([]string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, fmt.Errorf("%s: want an array of strings, have %v", where, tok)
+	}
+	list := []string{}
+	for dec.More() {
+		v, err := readString(dec, where)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return list, nil
+}
+
+// readBool reads a JSON true or false (not null, not another type).
+func readBool(dec *json.Decoder, where string) (bool, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
+	v, ok := tok.(bool)
+	if !ok {
+		return false, fmt.Errorf("%s: want true or false, have %v", where, tok)
+	}
+	return v, nil
 }
 
 func join(where, key string) string {
