@@ -513,4 +513,19 @@ func TestSandboxManifest(t *testing.T) {
 	if m, err := memlink.ParseManifest(b); err != nil || m.Sandbox == nil || !m.Sandbox.Network || len(m.Sandbox.Read) != 1 {
 		t.Errorf("ParseManifest: %+v, %v", m.Sandbox, err)
 	}
+	// The sandbox declaration is read as strictly as the rest.
+	for bad, want := range map[string]string{
+		`{"network":"yes"}`:             "want true or false",
+		`{"read":"/x"}`:                 "want an array",
+		`{"READ":["/x"]}`:               `unknown key "sandbox.READ"`,
+		`{"read":["/x"],"read":["/y"]}`: "duplicate key",
+		`{"write":["rel"]}`:             "not absolute",
+		`{"best_effort":true}`:          "unknown key",
+	} {
+		raw["sandbox"] = json.RawMessage(bad)
+		b, _ := json.Marshal(raw)
+		if _, err := memlink.ParseManifest(b); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("sandbox %s: %v, want %q", bad, err, want)
+		}
+	}
 }
