@@ -46,20 +46,23 @@ const MaxProgramHeaders = 1024
 // ELF file whose program headers lie beyond them, that table; it never
 // reads the rest of the file, so a multi-gigabyte file costs no more than
 // a small one. A file shorter than the extent its headers declare is
-// refused as truncated.
+// refused as truncated. name stands for the file in errors.
 //
-// Errors wrap [ErrInvalidModule] (a *[MalformedError] for an inconsistent
-// ELF header or program header) and do not name the file: the caller adds
-// the name. The returned Image is filled in as far as the header was read.
-// CheckHeader does not validate the dynamic section; [CheckImage] and
-// [CheckFile] do everything CheckHeader does and that too.
-func CheckHeader(r io.ReaderAt, size int64) (Image, error) {
+// Errors wrap [ErrInvalidModule] and name the file once, as [CheckImage]'s
+// do (an inconsistent ELF header or program header also wraps a
+// *[MalformedError]). The returned Image is filled in as far as the
+// header was read. CheckHeader does not validate the dynamic section;
+// [CheckImage] and [CheckFile] do everything CheckHeader does and that too.
+func CheckHeader(name string, r io.ReaderAt, size int64) (Image, error) {
 	head := make([]byte, min(max(size, 0), HeaderSize))
 	if n, err := r.ReadAt(head, 0); n < len(head) {
-		return Image{}, fmt.Errorf("%w: reading the header: %v", ErrInvalidModule, err)
+		return Image{}, fmt.Errorf("%w: %s: reading the header: %v", ErrInvalidModule, name, err)
 	}
-	x := &elfReader{r: r, head: head, size: size}
-	return checkImage(x, false)
+	img, err := checkImage(&elfReader{r: r, head: head, size: size}, false)
+	if err != nil {
+		return img, fmt.Errorf("%w: %s: %w", ErrInvalidModule, name, unwrapInvalid(err))
+	}
+	return img, nil
 }
 
 // checkImage runs the checks of CheckHeader and, with deep set, those of

@@ -145,7 +145,7 @@ func FuzzInspect(f *testing.F) {
 	f.Add([]byte("MZ"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		size := int64(len(b))
-		_, _ = CheckHeader(bytes.NewReader(b), size)
+		_, _ = CheckHeader("x.so", bytes.NewReader(b), size)
 		if _, err := CheckImage("fuzz.so", b, nil, size); err != nil && !errors.Is(err, ErrInvalidModule) {
 			t.Fatalf("CheckImage error %v does not match ErrInvalidModule", err)
 		}

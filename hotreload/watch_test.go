@@ -311,7 +311,7 @@ func TestWatchFollowsSymlinkSwitch(t *testing.T) {
 		}
 	}
 	link := filepath.Join(dir, "current"+ext)
-	if err := os.Symlink("version_v1"+ext, link); err != nil {
+	if err := os.Symlink(filepath.Join(dir, "version_v1"+ext), link); err != nil {
 		t.Skipf("no symbolic links here: %v", err)
 	}
 	rt := memlink.New()
@@ -328,7 +328,7 @@ func TestWatchFollowsSymlinkSwitch(t *testing.T) {
 	}
 	defer w.Close()
 	tmp := link + ".new"
-	if err := os.Symlink("version_v2"+ext, tmp); err != nil {
+	if err := os.Symlink(filepath.Join(dir, "version_v2"+ext), tmp); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(tmp, link); err != nil { // ln -sfn, atomically

@@ -321,7 +321,7 @@ func (w *DirWatcher) scan(now time.Time, initial bool) {
 			if now.Sub(sig.ModTime()) >= w.settle() {
 				f.tr.Settle = 0
 			}
-			f.tr.Observe(now, sig, check)
+			_, _ = f.tr.Observe(now, sig, check) // records the version; the next observation acts
 		}
 		act, cerr := f.tr.Observe(now, sig, check)
 		f.tr.Debounce, f.tr.Settle = w.cfg.debounce(), w.settle()

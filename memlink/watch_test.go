@@ -208,8 +208,8 @@ func TestWatchDirDeployStyles(t *testing.T) {
 					n := 0
 					put = func(t *testing.T, dst string, b []byte) {
 						n++
-						target := filepath.Join("builds", fmt.Sprintf("pricing-%d%s", n, filepath.Ext(dst)))
-						writeFile(t, filepath.Join(dir, target), b)
+						target := filepath.Join(dir, "builds", fmt.Sprintf("pricing-%d%s", n, filepath.Ext(dst)))
+						writeFile(t, target, b)
 						tmp := filepath.Join(dir, ".link.tmp")
 						if err := os.Symlink(target, tmp); err != nil {
 							t.Fatal(err)
@@ -406,7 +406,7 @@ func TestWatchDirDirectorySwitchedOver(t *testing.T) {
 		}
 	}
 	current := filepath.Join(root, "current")
-	if err := os.Symlink("r1", current); err != nil {
+	if err := os.Symlink(filepath.Join(root, "r1"), current); err != nil {
 		t.Skipf("no symbolic links here: %v", err)
 	}
 	rt := memlink.New()
@@ -420,7 +420,7 @@ func TestWatchDirDirectorySwitchedOver(t *testing.T) {
 		nextDirEvent(t, w, 10*time.Second)
 	}
 	tmp := filepath.Join(root, "current.tmp")
-	if err := os.Symlink("r2", tmp); err != nil {
+	if err := os.Symlink(filepath.Join(root, "r2"), tmp); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(tmp, current); err != nil {
