@@ -49,17 +49,26 @@ const (
 type Isolation struct {
 	// CallTimeout, when positive, bounds how long one call may run: a
 	// call running longer kills the worker and fails with ErrCallTimeout.
-	// It also bounds memlink_init (plus 10s for a new worker process to
-	// start), state transfers and memlink_shutdown.
+	// It also bounds state transfers, and memlink_init unless InitTimeout
+	// is set. memlink_shutdown is bounded by the drain timeout
+	// (WithDrainTimeout).
 	CallTimeout time.Duration
+	// InitTimeout, when positive, bounds memlink_init in each new worker
+	// (at Load, Reload and every restart), counted from when the worker
+	// begins it; the worker process gets 10s on top to start. An init
+	// running longer kills the worker: Load and Reload fail with
+	// ErrCallTimeout, a call waiting for a restart with ErrModuleCrashed
+	// saying so. Zero means CallTimeout; negative means no bound.
+	InitTimeout time.Duration
 	// MemoryLimit, when positive, bounds the memory the module may take
-	// in its worker, in bytes (Linux only; ignored elsewhere). It is set
-	// with RLIMIT_DATA before the module is loaded, on top of what the
-	// worker itself uses (about 6 MiB resident) plus an allowance of one
-	// thread stack (8 MiB of address space) per slot and a few more, so
-	// a module reaches at least MemoryLimit and at most that allowance
-	// more. Allocations beyond it fail, which usually ends the worker;
-	// such an end is reported with reason "memory".
+	// in its worker, in bytes (Linux only; ignored elsewhere): the address
+	// space it adds, shared mappings included (RLIMIT_AS), and its
+	// private writable memory (RLIMIT_DATA), each set before the module
+	// is loaded to what the worker itself holds plus MemoryLimit plus an
+	// allowance of four thread stacks, so a module reaches at least
+	// MemoryLimit and at most that allowance more (docs/security.md says
+	// what is bounded). Allocations beyond it fail, which usually ends
+	// the worker; such an end is reported with reason "memory".
 	MemoryLimit int64
 	// Restart says what follows the loss of a worker. Default
 	// RestartOnCrash.
@@ -143,6 +152,7 @@ func openIsolated(o *options, path, name string, config []byte, iso Isolation, c
 		MaxOutput:   o.maxOutput,
 		MemoryLimit: iso.MemoryLimit,
 		CallTimeout: iso.CallTimeout,
+		InitTimeout: iso.InitTimeout,
 		Restart:     iso.Restart == RestartOnCrash,
 	}
 	if copied != nil && copied.memfd != nil {
@@ -193,6 +203,11 @@ func isolatedLoadErr(path, name string, err error) error {
 		return &remoteError{msg: msg, is: ErrABIVersion}
 	case isolate.LoadInit:
 		return fmt.Errorf("%w: %s returned %d (%s)", ErrInitFailed, name, lf.Code, abi.CodeText(lf.Code))
+	case isolate.LoadTimeout:
+		var f *isolate.Failure
+		if errors.As(lf.Err, &f) {
+			return fmt.Errorf("%w: %s: %s ran longer than %v; its worker was killed", ErrCallTimeout, name, f.Op, f.Limit)
+		}
 	}
 	if lf.Exit != nil {
 		return crashError(filepath.Base(name), "", lf.Exit, "while loading the module")
@@ -265,7 +280,7 @@ func (m *isolatedModule) isolatedErr(method string, err error) error {
 	switch f.Kind {
 	case isolate.FailTimeout:
 		return fmt.Errorf("%s: method %q ran longer than %v; its worker was killed: %w",
-			m.file, method, m.cfg.CallTimeout, ErrCallTimeout)
+			m.file, method, f.Limit, ErrCallTimeout)
 	case isolate.FailCanceled:
 		if f.Killed {
 			return fmt.Errorf("%s: method %q: %w; its worker was killed", m.file, method, f.Ctx)

@@ -63,6 +63,7 @@ var all = []Module{
 	{Name: "exit", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=3"}, Doc: `crashy whose "process" calls exit(3)`},
 	{Name: "loop", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=4"}, Doc: `crashy whose "process" never returns`},
 	{Name: "bomb", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=5"}, Doc: `crashy whose "process" allocates memory without bound`},
+	{Name: "escapee", Source: "escapee.c", Doc: `ABI 1: "fork", "orphan" and "daemon" leave processes behind, "shm" fills shared memory; init can sleep`},
 }
 
 // All returns every module to build, in a fixed order. The result is a

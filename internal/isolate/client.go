@@ -67,14 +67,22 @@ type Config struct {
 	// MaxOutput bounds what an ABI-2 module may ask for with code -4.
 	// Required.
 	MaxOutput int
-	// MemoryLimit, when positive, bounds the address space the module
-	// may add to the worker's own (Linux only; see MemoryLimitEnforced).
+	// MemoryLimit, when positive, bounds what the module may add to the
+	// worker's memory: its address space (RLIMIT_AS: private and shared
+	// mappings, touched or not) and its private writable memory
+	// (RLIMIT_DATA), each measured before the module is loaded, plus an
+	// allowance of a few thread stacks (Linux only; see limitMemory and
+	// MemoryLimitEnforced).
 	MemoryLimit int64
-	// CallTimeout, when positive, is how long a call may run before its
-	// worker is killed. A new worker's memlink_init gets CallTimeout plus
-	// startAllowance (10s), since starting the process is not the
-	// module's time.
+	// CallTimeout, when positive, is how long a call (or a state
+	// transfer) may run before its worker is killed.
 	CallTimeout time.Duration
+	// InitTimeout, when positive, is how long memlink_init may run in a
+	// new worker before the worker is killed and the load fails with a
+	// LoadTimeout; it counts from when the worker takes the load
+	// request, and the process gets StartAllowance to come up on top of
+	// it. Zero means CallTimeout; negative means no bound.
+	InitTimeout time.Duration
 	// Restart starts a new worker after one is lost. Without it, the
 	// first loss fails every later call.
 	Restart bool
@@ -162,9 +170,8 @@ func (c *Client) spawn(ctx context.Context) (*worker, Info, error) {
 	}
 	info, err := w.load(ctx)
 	if err != nil {
-		w.planned.Store(true)
 		w.kill(reasonShutdown, "killed: the module did not load")
-		<-w.deadCh
+		<-w.life.deadCh
 		return nil, Info{}, err
 	}
 	c.pid.Store(int64(info.Pid))
@@ -245,7 +252,7 @@ func (c *Client) SetState(ctx context.Context, state []byte) (Result, error) {
 // worker returns the worker to send a request to, starting one when the
 // last was lost (after the back-off; waiting for it within ctx).
 func (c *Client) worker(ctx context.Context) (*worker, error) {
-	if w := c.cur.Load(); w != nil && !w.doomed.Load() {
+	if w := c.cur.Load(); w != nil && w.life.load().admits() {
 		return w, nil
 	}
 	return c.restart(ctx)
@@ -259,7 +266,7 @@ func (c *Client) restart(ctx context.Context) (*worker, error) {
 			return nil, ErrClosed
 		}
 		cur := c.cur.Load()
-		if cur != nil && !cur.doomed.Load() {
+		if cur != nil && cur.life.load().admits() {
 			c.mu.Unlock()
 			return cur, nil
 		}
@@ -272,12 +279,12 @@ func (c *Client) restart(ctx context.Context) (*worker, error) {
 			}
 			continue
 		}
-		if cur != nil && !cur.dead.Load() {
+		if cur != nil && cur.life.load().phase != phaseDead {
 			// Killed or dying: wait until it is reaped, so that its end
 			// is counted before deciding on the back-off.
 			c.mu.Unlock()
 			select {
-			case <-cur.deadCh:
+			case <-cur.life.deadCh:
 			case <-ctx.Done():
 				return nil, &Failure{Kind: FailCanceled, Ctx: ctx.Err()}
 			}
@@ -357,10 +364,7 @@ func backoff(failures int) time.Duration {
 // and it returns 0.
 func (c *Client) Shutdown(timeout time.Duration) (int32, error) {
 	w := c.close()
-	if w == nil || w.doomed.Load() {
-		if w != nil {
-			<-w.deadCh
-		}
+	if w == nil {
 		return 0, nil
 	}
 	return w.shutdown(timeout)
@@ -370,9 +374,8 @@ func (c *Client) Shutdown(timeout time.Duration) (int32, error) {
 // The client is closed.
 func (c *Client) Kill() {
 	if w := c.close(); w != nil {
-		w.planned.Store(true)
 		w.kill(reasonShutdown, "killed: the module was unloaded while calls still ran")
-		<-w.deadCh
+		<-w.life.deadCh
 	}
 }
 
@@ -381,7 +384,6 @@ func (c *Client) Kill() {
 // once it is.
 func (c *Client) Abandon() {
 	if w := c.close(); w != nil {
-		w.planned.Store(true)
 		w.kill(reasonShutdown, "killed: the module was unloaded while calls still ran")
 	}
 }

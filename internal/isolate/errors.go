@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 )
 
-// Sentinels. Package memlink re-exports the first two as ErrModuleCrashed
-// and ErrCallTimeout.
+// Sentinels. Package memlink matches them with its own ErrModuleCrashed,
+// ErrCallTimeout and ErrUnknownHandle (see its isolation.go).
 var (
 	// ErrCrashed reports a call that failed because its worker process
 	// ended: a crash, a kill after a timeout, or no worker to run it
@@ -120,11 +121,19 @@ type Failure struct {
 	// Pending is set for FailLost when no worker runs because restarts
 	// are off, or a restart failed: it says why.
 	Pending error
+	// Op and Limit say, for FailTimeout, what ran too long ("a call",
+	// "memlink_init", "memlink_shutdown", "the worker's start") and the
+	// limit it ran past.
+	Op    string
+	Limit time.Duration
 }
 
 func (f *Failure) Error() string {
 	switch f.Kind {
 	case FailTimeout:
+		if f.Op != "" {
+			return f.Op + " ran longer than " + f.Limit.String() + "; worker killed"
+		}
 		return "call timed out; worker killed"
 	case FailCanceled:
 		if f.Killed {
@@ -158,6 +167,7 @@ const (
 	LoadSymbol  = 2   // a required export is missing
 	LoadVersion = 3   // unsupported ABI version
 	LoadInit    = 4   // memlink_init returned Code
+	LoadTimeout = 5   // memlink_init (or the worker's start) ran past its limit; Err is the *Failure
 	LoadStart   = 100 // the worker could not be started or died
 )
 
@@ -178,6 +188,8 @@ func (e *LoadFailure) Error() string {
 	switch {
 	case e.Class == LoadInit:
 		return fmt.Sprintf("memlink_init returned %d", e.Code)
+	case e.Class == LoadTimeout && e.Err != nil:
+		return e.Err.Error()
 	case e.Exit != nil:
 		return "worker ended while loading the module: " + e.Exit.String()
 	case e.Err != nil:

@@ -23,24 +23,18 @@ const seqMask = 1<<29 - 1
 
 // worker is the host's side of one worker process.
 type worker struct {
-	c     *Client
-	g     geometry
-	mem   []byte
-	slots []hostSlot
-	sem   chan struct{} // one token per slot in use
-	bell  *hostBell
-	proc  *os.Process
-	life  *os.File // write end of the lifeline; closing it ends the worker
-	born  time.Time
+	c        *Client
+	g        geometry
+	mem      []byte
+	slots    []hostSlot
+	sem      chan struct{} // one token per slot in use
+	bell     *hostBell
+	proc     *os.Process
+	lifeline *os.File // write end of the lifeline; closing it ends the worker
+	born     time.Time
 
-	doomed     atomic.Bool // admits no new call: killed, dying or shut down
-	dead       atomic.Bool // reaped; exit is valid
-	deadCh     chan struct{}
-	exit       Exit
-	killWhy    atomic.Int32 // Reason+1 of a kill the host ordered
-	killDetail atomic.Pointer[string]
-	planned    atomic.Bool // Shutdown asked the worker to exit
-	refs       atomic.Int64
+	life life         // the lifecycle: see life.go for its order
+	refs atomic.Int64 // users of the mapping: the reaper and each request
 }
 
 // hostSlot is the host's view of one slot. Its owner (the goroutine that
@@ -62,14 +56,27 @@ type response struct {
 	n, aux      uint64
 }
 
-func workerEnv() []string {
+// workerEnv is the worker's environment: the host's, marked. Under a
+// memory limit glibc's malloc is held to one arena (MALLOC_ARENA_MAX=1,
+// unless the host's environment says otherwise): each further arena, one
+// per thread that mallocs while another holds the first, reserves 64 MiB
+// of address space, which would come out of the module's budget under
+// RLIMIT_AS (see limitMemory).
+func workerEnv(cfg *Config) []string {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, EnvWorker+"=") })
+	if cfg.MemoryLimit > 0 && MemoryLimitEnforced && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "MALLOC_ARENA_MAX=") }) {
+		env = append(env, "MALLOC_ARENA_MAX=1")
+	}
 	return append(env, EnvWorker+"="+strings.Repeat("1", protoVersion))
 }
 
 // maxSleep bounds one sleep of a waiting host goroutine, so that it looks
 // at its slot at least this often even if a wake-up were lost.
 const maxSleep = 250 * time.Millisecond
+
+// startPoll is how often a host goroutine looks whether a new worker has
+// taken its load request, from which memlink_init's time counts.
+const startPoll = 5 * time.Millisecond
 
 // regionBytes is the size of the shared region of a worker for cfg.
 func regionBytes(cfg *Config) int {
@@ -106,7 +113,8 @@ func startWorker(c *Client) (*worker, error) {
 		extra = append(extra, children...)
 	}
 	h.put(mem)
-	w := &worker{c: c, g: g, mem: mem, bell: bell, deadCh: make(chan struct{}), sem: make(chan struct{}, g.slots)}
+	w := &worker{c: c, g: g, mem: mem, bell: bell, sem: make(chan struct{}, g.slots)}
+	w.life.init()
 	w.slots = make([]hostSlot, g.slots)
 	for i := range w.slots {
 		base := g.slotBase(i)
@@ -140,7 +148,7 @@ func startWorker(c *Client) (*worker, error) {
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{"memlink-worker " + cfg.Name},
-		Env:         sandboxEnv(cfg, workerEnv()),
+		Env:         sandboxEnv(cfg, workerEnv(cfg)),
 		ExtraFiles:  extra,
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
@@ -154,7 +162,7 @@ func startWorker(c *Client) (*worker, error) {
 		cleanup()
 		return nil, err
 	}
-	w.proc, w.life, w.born = cmd.Process, lifeW, time.Now()
+	w.proc, w.lifeline, w.born = cmd.Process, lifeW, time.Now()
 	w.refs.Store(1) // the reaper's
 	go w.reap()
 	return w, nil
@@ -176,12 +184,13 @@ func (w *worker) load(ctx context.Context) (Info, error) {
 		return Info{}, w.loadErr(err)
 	}
 	defer w.release(sl)
-	r, msg, err := w.request(ctx, sl, opInit, 0, args, 0, w.initDeadline(), nil)
+	r, msg, err := w.request(ctx, sl, opInit, 0, args, 0, w.initBudget(), nil)
 	if err != nil {
 		return Info{}, w.loadErr(err)
 	}
 	switch r.kind {
 	case respOK:
+		w.life.ready()
 		return Info{Pid: w.proc.Pid, Version2: r.flags&respV2 != 0, HasState: r.flags&respState != 0}, nil
 	case respLoadError:
 		class := int(r.code)
@@ -196,37 +205,61 @@ func (w *worker) load(ctx context.Context) (Info, error) {
 
 func (w *worker) loadErr(err error) error {
 	var f *Failure
+	if errors.As(err, &f) && f.Kind == FailTimeout {
+		return &LoadFailure{Class: LoadTimeout, Err: err}
+	}
+	if errors.As(err, &f) && f.Kind == FailCanceled {
+		return &LoadFailure{Class: LoadStart, Err: err} // matches the context's error
+	}
 	if errors.As(err, &f) && f.Exit != nil {
 		return &LoadFailure{Class: LoadStart, Exit: f.Exit, Err: err}
 	}
 	if errors.Is(err, errRetry) {
-		<-w.deadCh
-		ex := w.exit
-		return &LoadFailure{Class: LoadStart, Exit: &ex}
+		return &LoadFailure{Class: LoadStart, Exit: w.life.waitExit()}
 	}
 	return &LoadFailure{Class: LoadStart, Err: err}
 }
 
-// startAllowance is how long, on top of CallTimeout, a new worker may take
-// to start before its memlink_init counts as timed out: starting a process
-// (more so a race-instrumented one on a loaded machine) is not the
-// module's time.
-const startAllowance = 10 * time.Second
+// StartAllowance is how long a new worker process may take to come up and
+// take its load request when memlink_init is bounded (Config.InitTimeout):
+// starting a process (more so a race-instrumented one on a loaded
+// machine) is not the module's time, and is not counted in InitTimeout.
+const StartAllowance = 10 * time.Second
 
-// initDeadline bounds the load request of a new worker: CallTimeout for
-// memlink_init plus startAllowance for the process to come up.
-func (w *worker) initDeadline() time.Time {
-	if d := w.c.cfg.CallTimeout; d > 0 {
-		return time.Now().Add(d + startAllowance)
-	}
-	return time.Time{}
+// budget bounds one request.
+type budget struct {
+	// run bounds the operation; zero means no bound. It counts from the
+	// moment the request is posted, or with start from the moment the
+	// worker takes it.
+	run time.Duration
+	// start, when positive, bounds how long the worker may take to take
+	// the request (a new worker's load request).
+	start time.Duration
+	// what names the operation in messages: "a call", "memlink_init".
+	what string
 }
 
-func (w *worker) deadline() time.Time {
-	if d := w.c.cfg.CallTimeout; d > 0 {
-		return time.Now().Add(d)
+// initBudget bounds the load request of a new worker: InitTimeout
+// (default CallTimeout) for memlink_init, from when the worker begins it,
+// and StartAllowance for the process to come up.
+func (w *worker) initBudget() budget {
+	d := w.c.cfg.InitTimeout
+	switch {
+	case d == 0:
+		d = max(w.c.cfg.CallTimeout, 0)
+	case d < 0:
+		d = 0
 	}
-	return time.Time{}
+	b := budget{run: d, what: "memlink_init"}
+	if d > 0 {
+		b.start = StartAllowance
+	}
+	return b
+}
+
+// callBudget bounds a request by CallTimeout.
+func (w *worker) callBudget(what string) budget {
+	return budget{run: max(w.c.cfg.CallTimeout, 0), what: what}
 }
 
 // acquire takes a free slot and a reference on the mapping. It takes the
@@ -234,9 +267,16 @@ func (w *worker) deadline() time.Time {
 // same one, whose worker thread is still polling for its next request,
 // instead of rotating through slots whose threads have gone to sleep.
 func (w *worker) acquire(ctx context.Context) (*hostSlot, error) {
+	return w.acquireAs(ctx, false)
+}
+
+// acquireAs is acquire; stopping admits the request of the planned stop
+// (opShutdown) to a worker that admits nothing else any more.
+func (w *worker) acquireAs(ctx context.Context, stopping bool) (*hostSlot, error) {
 	for {
 		r := w.refs.Load()
-		if r <= 0 || w.doomed.Load() {
+		s := w.life.load()
+		if admitted := s.admits() || stopping && s.stopping(); r <= 0 || !admitted {
 			return nil, errRetry
 		}
 		if w.refs.CompareAndSwap(r, r+1) {
@@ -248,7 +288,7 @@ func (w *worker) acquire(ctx context.Context) (*hostSlot, error) {
 	default:
 		select {
 		case w.sem <- struct{}{}:
-		case <-w.deadCh:
+		case <-w.life.deadCh:
 			w.unref()
 			return nil, errRetry
 		case <-ctx.Done():
@@ -276,8 +316,8 @@ func (w *worker) release(sl *hostSlot) {
 func (w *worker) unref() {
 	if w.refs.Add(-1) == 0 {
 		w.bell.close()
-		_ = unmap(w.mem)   // nothing uses the mapping any more; nobody to tell
-		_ = w.life.Close() // the worker is gone
+		_ = unmap(w.mem)       // nothing uses the mapping any more; nobody to tell
+		_ = w.lifeline.Close() // the worker is gone
 	}
 }
 
@@ -288,7 +328,7 @@ func (w *worker) call(ctx context.Context, dst []byte, id uint32, args []byte) (
 		return dst, Result{}, err
 	}
 	defer w.release(sl)
-	r, out, err := w.request(ctx, sl, opCall, id, args, 0, w.deadline(), dst)
+	r, out, err := w.request(ctx, sl, opCall, id, args, 0, w.callBudget("a call"), dst)
 	if err != nil {
 		return dst, Result{}, err
 	}
@@ -314,7 +354,7 @@ func (w *worker) getState(ctx context.Context, limit uint64) ([]byte, Result, er
 		return nil, Result{}, err
 	}
 	defer w.release(sl)
-	r, out, err := w.request(ctx, sl, opGetState, 0, nil, limit, w.deadline(), nil)
+	r, out, err := w.request(ctx, sl, opGetState, 0, nil, limit, w.callBudget("memlink_serialize_state"), nil)
 	if err != nil {
 		return nil, Result{}, err
 	}
@@ -338,7 +378,7 @@ func (w *worker) setState(ctx context.Context, state []byte) (Result, error) {
 		return Result{}, err
 	}
 	defer w.release(sl)
-	r, _, err := w.request(ctx, sl, opSetState, 0, state, 0, w.deadline(), nil)
+	r, _, err := w.request(ctx, sl, opSetState, 0, state, 0, w.callBudget("memlink_deserialize_state"), nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -354,40 +394,40 @@ func (w *worker) setState(ctx context.Context, state []byte) (Result, error) {
 // shutdown asks the worker to run memlink_shutdown and exit, and waits
 // for it to go, killing it when timeout passes first. It returns
 // memlink_shutdown's result.
+//
+// A worker already dying (killed, or lost) or dead is not asked anything:
+// shutdown waits for its end and returns 0.
 func (w *worker) shutdown(timeout time.Duration) (int32, error) {
+	if !w.life.planStop() {
+		<-w.life.deadCh
+		return 0, nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	w.planned.Store(true)
 	rc, err := int32(0), error(nil)
-	if sl, aerr := w.acquire(ctx); aerr == nil {
-		w.doomed.Store(true)
+	if sl, aerr := w.acquireAs(ctx, true); aerr == nil {
 		var r response
-		r, _, err = w.request(context.Background(), sl, opShutdown, 0, nil, 0, time.Now().Add(timeout), nil)
+		r, _, err = w.request(context.Background(), sl, opShutdown, 0, nil, 0, budget{run: timeout, what: "memlink_shutdown"}, nil)
 		if err == nil {
 			rc = r.code
 		}
 		w.release(sl)
 	}
-	w.doomed.Store(true)
 	select {
-	case <-w.deadCh:
+	case <-w.life.deadCh:
 	case <-ctx.Done():
 		w.kill(reasonShutdown, "killed: it did not exit after memlink_shutdown")
-		<-w.deadCh
+		<-w.life.deadCh
 	}
 	return rc, err
 }
 
 // kill sends SIGKILL, once; the reaper records why. A worker the host was
 // stopping anyway (Shutdown, a failed load) ends with reasonShutdown, so
-// that its end is not counted as a loss.
+// that its end is not counted as a loss; reasonShutdown itself marks the
+// stop as planned.
 func (w *worker) kill(r Reason, detail string) {
-	if w.planned.Load() {
-		r = reasonShutdown
-	}
-	w.doomed.Store(true)
-	if w.killWhy.CompareAndSwap(0, int32(r)+1) {
-		w.killDetail.Store(&detail)
+	if w.life.orderKill(r, detail) {
 		_ = w.proc.Kill() // fails only when it has already exited, which is the aim
 	}
 }
@@ -396,15 +436,16 @@ func (w *worker) kill(r Reason, detail string) {
 // on the shared region, most likely) and returns the error for the call.
 func (w *worker) violation(what string) error {
 	w.kill(ReasonCrash, "killed after a protocol violation: "+what)
-	<-w.deadCh
-	ex := w.exit
-	return &Failure{Kind: FailLost, Exit: &ex, Killed: true}
+	return &Failure{Kind: FailLost, Exit: w.life.waitExit(), Killed: true}
 }
 
 // reap waits for the process to end, records how, and fails the requests
-// it had not answered.
+// it had not answered, in the order life.go describes.
 func (w *worker) reap() {
-	ps, err := w.proc.Wait()
+	// The worker leads a process group of its own, which the processes
+	// its module forks inherit; the group is killed once the worker has
+	// ended, whatever ended it: a module's processes do not outlive it.
+	ps, err := waitGroup(w.proc)
 	ex := Exit{Pid: w.proc.Pid, Status: -1}
 	if err != nil {
 		ex.Detail = "wait: " + err.Error()
@@ -421,11 +462,11 @@ func (w *worker) reap() {
 		}
 	}
 	limit := uint64(max(w.c.cfg.MemoryLimit, 0))
-	switch why := w.killWhy.Load(); {
-	case why != 0:
-		ex.Reason = Reason(why - 1)
-		ex.Detail = *w.killDetail.Load()
-	case w.planned.Load() && ex.Status == exitOK:
+	s := w.life.seal()
+	switch {
+	case s.killed:
+		ex.Reason, ex.Detail = s.why, s.detail
+	case s.planned && ex.Status == exitOK:
 		ex.Reason = reasonShutdown
 	case MemoryLimitEnforced && limit > 0 && ex.MaxRSS >= limit/4*3:
 		ex.Reason = ReasonMemory
@@ -434,20 +475,19 @@ func (w *worker) reap() {
 		ex.Reason = ReasonCrash
 	}
 	sandboxExit(&w.c.cfg, &ex)
-	w.exit = ex
-	w.doomed.Store(true)
-	w.dead.Store(true)
+	// Counted before anyone can see the end.
+	w.c.workerEnded(w, ex)
+	w.life.bury(ex)
 	for i := range w.slots {
 		w.drop(&w.slots[i], 0, true)
 	}
-	close(w.deadCh)
-	w.c.workerEnded(w)
+	close(w.life.deadCh)
 	w.unref()
 }
 
-// workerEnded is the reaper's report.
-func (c *Client) workerEnded(w *worker) {
-	ex := w.exit
+// workerEnded is the reaper's report, made before the worker's death is
+// published.
+func (c *Client) workerEnded(w *worker, ex Exit) {
 	if ex.Reason == reasonShutdown {
 		return
 	}
@@ -513,9 +553,10 @@ func (w *worker) drop(sl *hostSlot, seq uint32, anySeq bool) bool {
 // request runs one operation on sl: it stages args that do not fit the
 // args area (opPut rounds), posts the operation, waits for the answer and
 // collects its payload (from the output area, or with opFetch rounds). The
-// payload is appended to dst.
-func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, args []byte, total uint64, deadline time.Time, dst []byte) (response, []byte, error) {
+// payload is appended to dst. b bounds the whole of it.
+func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, args []byte, total uint64, b budget, dst []byte) (response, []byte, error) {
 	v := sl.v
+	t := newTimer(b)
 	var flags uint32
 	if len(args) > w.g.argCap {
 		for off := 0; off < len(args); off += w.g.argCap {
@@ -524,7 +565,7 @@ func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, a
 			v.u64(sReqLen).Store(uint64(n))
 			v.u64(sReqOffset).Store(uint64(off))
 			v.u64(sReqTotal).Store(uint64(len(args)))
-			r, err := w.roundTrip(ctx, sl, deadline)
+			r, err := w.roundTrip(ctx, sl, &t)
 			if err != nil {
 				return r, dst, err
 			}
@@ -541,7 +582,7 @@ func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, a
 	v.u64(sReqLen).Store(uint64(len(args)))
 	v.u32(sReqFlags).Store(flags)
 	v.u64(sReqTotal).Store(total)
-	r, err := w.roundTrip(ctx, sl, deadline)
+	r, err := w.roundTrip(ctx, sl, &t)
 	if err != nil {
 		return r, dst, err
 	}
@@ -565,12 +606,10 @@ func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, a
 		v.u32(sReqOp).Store(opFetch)
 		v.u64(sReqOffset).Store(got)
 		v.u32(sReqFlags).Store(0)
-		f, err := w.roundTrip(ctx, sl, deadline)
+		f, err := w.roundTrip(ctx, sl, &t)
 		if errors.Is(err, errRetry) {
 			// The call itself ran; its answer is lost with the worker.
-			<-w.deadCh
-			ex := w.exit
-			err = &Failure{Kind: FailLost, Exit: &ex}
+			err = &Failure{Kind: FailLost, Exit: w.life.waitExit()}
 		}
 		if err != nil {
 			return r, out[:base], err
@@ -584,9 +623,47 @@ func (w *worker) request(ctx context.Context, sl *hostSlot, op, method uint32, a
 	return r, out, nil
 }
 
+// timer is a budget being spent by one request.
+type timer struct {
+	b        budget
+	deadline time.Time // zero: none
+	started  bool      // the worker has taken the request (with b.start)
+}
+
+func newTimer(b budget) timer {
+	t := timer{b: b, started: b.start <= 0}
+	switch {
+	case b.start > 0:
+		t.deadline = time.Now().Add(b.start)
+	case b.run > 0:
+		t.deadline = time.Now().Add(b.run)
+	}
+	return t
+}
+
+// taken starts the run budget once the worker has taken the request.
+func (t *timer) taken() {
+	if t.started {
+		return
+	}
+	t.started = true
+	t.deadline = time.Time{}
+	if t.b.run > 0 {
+		t.deadline = time.Now().Add(t.b.run)
+	}
+}
+
+// expired says what passed, for a Failure and the kill's detail.
+func (t *timer) expired() (what string, limit time.Duration) {
+	if !t.started {
+		return "the worker's start", t.b.start
+	}
+	return t.b.what, t.b.run
+}
+
 // roundTrip posts the request already written to sl and waits for the
 // answer, the deadline, the context or the worker's end.
-func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time) (response, error) {
+func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, t *timer) (response, error) {
 	v := sl.v
 	st := v.state()
 	sl.seq = (sl.seq + 1) & seqMask
@@ -595,7 +672,7 @@ func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time
 	if v.u32(sWorkerAsleep).Load() != 0 {
 		w.bell.wakeWorker(sl.i, st)
 	}
-	if w.dead.Load() {
+	if w.life.load().phase == phaseDead {
 		// The reaper may have looked at this slot before the request
 		// was posted.
 		w.drop(sl, seq, false)
@@ -607,7 +684,7 @@ func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time
 			w.drop(sl, seq, false)
 		})
 	}
-	final, timedOut := w.await(sl, seq, deadline)
+	final, timedOut := w.await(sl, seq, t)
 	if stop != nil {
 		stop()
 	}
@@ -630,33 +707,38 @@ func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, deadline time.Time
 	case stDroppedQueued, stDroppedBusy:
 		busy := final&stMask == stDroppedBusy
 		switch {
+		// A worker killed for this call is waited for, so that its end
+		// is counted before the call returns.
 		case timedOut:
-			w.kill(ReasonTimeout, "killed after timeout: a call ran longer than "+w.c.cfg.CallTimeout.String())
-			return response{}, &Failure{Kind: FailTimeout, Killed: true}
+			what, limit := t.expired()
+			w.kill(ReasonTimeout, "killed after timeout: "+what+" ran longer than "+limit.String())
+			return response{}, &Failure{Kind: FailTimeout, Killed: true, Exit: w.life.waitExit(), Op: what, Limit: limit}
 		case sl.canceled.Load() == seq && ctx.Err() != nil:
 			err := ctx.Err()
+			f := &Failure{Kind: FailCanceled, Ctx: err, Killed: busy}
 			if busy {
 				if errors.Is(err, context.DeadlineExceeded) {
 					w.kill(ReasonTimeout, "killed after timeout: a call ran past its context's deadline")
 				} else {
 					w.kill(ReasonCanceled, "killed: a running call's context was cancelled")
 				}
+				f.Exit = w.life.waitExit()
 			}
-			return response{}, &Failure{Kind: FailCanceled, Ctx: err, Killed: busy}
+			return response{}, f
 		case !busy:
 			return response{}, errRetry
 		}
-		<-w.deadCh
-		ex := w.exit
-		return response{}, &Failure{Kind: FailLost, Exit: &ex}
+		return response{}, &Failure{Kind: FailLost, Exit: w.life.waitExit()}
 	}
 	return response{}, w.violation(fmt.Sprintf("state word %#x", final))
 }
 
 // await waits until request seq on sl is answered or dropped, spinning
 // first when the worker's recent calls were short, then sleeping on the
-// doorbell. At the deadline it drops the request itself.
-func (w *worker) await(sl *hostSlot, seq uint32, deadline time.Time) (final uint32, timedOut bool) {
+// doorbell. At the deadline it drops the request itself. While a timer
+// with a start budget waits for the worker to take the request, it looks
+// every startPoll, since taking a request rings no doorbell.
+func (w *worker) await(sl *hostSlot, seq uint32, t *timer) (final uint32, timedOut bool) {
 	st := sl.v.state()
 	asleep := sl.v.u32(sParentAsleep)
 	spun := false
@@ -664,6 +746,9 @@ func (w *worker) await(sl *hostSlot, seq uint32, deadline time.Time) (final uint
 		cur := st.Load()
 		if cur != seq<<3|stReq && cur != seq<<3|stBusy {
 			return cur, timedOut
+		}
+		if cur == seq<<3|stBusy {
+			t.taken()
 		}
 		if !spun {
 			spun = true
@@ -674,8 +759,11 @@ func (w *worker) await(sl *hostSlot, seq uint32, deadline time.Time) (final uint
 			}
 		}
 		timeout := maxSleep
-		if !deadline.IsZero() {
-			timeout = min(time.Until(deadline), maxSleep)
+		if !t.started {
+			timeout = startPoll
+		}
+		if deadline := t.deadline; !deadline.IsZero() {
+			timeout = min(time.Until(deadline), timeout)
 			if timeout <= 0 {
 				if w.drop(sl, seq, false) {
 					timedOut = true

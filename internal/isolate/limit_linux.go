@@ -4,28 +4,38 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
 
-// limitMemory bounds the memory the module can take with RLIMIT_DATA, set
-// to what the worker uses now, plus limit, plus the stacks of the threads
-// the worker will start: one per slot and a few for the Go runtime.
+// limitMemory bounds what the module can add to the worker's memory to
+// limit plus a small allowance, with two limits set before the worker
+// serves anything (memlink_init runs under them):
 //
-// RLIMIT_DATA (since Linux 4.7) counts private writable mappings: what a
-// module can actually fill, from malloc's heap and mmap'd blocks to its
-// own globals, and thread stacks. RLIMIT_AS, the obvious choice, also
-// counts address space that is reserved and never touched, and both the Go
-// runtime (hundreds of MiB for its heap index) and glibc (64 MiB per
-// thread arena) reserve a lot: a 64 MiB address-space limit left a test
-// module 12 MiB. The thread allowance is an estimate, so the module gets
-// at least limit and at most limit plus a few stacks (8 MiB each by
-// default) that the runtime did not start. Both the soft and the hard
-// limit are set, so that the module cannot raise them. It runs before the
-// worker serves anything, so memlink_init runs under the limit too.
+//   - RLIMIT_AS, the address space: every new mapping counts, private or
+//     shared, touched or not. It is set to the worker's address space now
+//     (VmSize) plus limit plus the allowance. This is what bounds shared
+//     mappings (mmap(MAP_SHARED|MAP_ANONYMOUS), a memfd or a file mapped
+//     writable), which RLIMIT_DATA ignores.
+//   - RLIMIT_DATA, private writable memory (VmData), likewise.
+//
+// Measuring first matters: the Go runtime and the loaded libraries have
+// already reserved a few hundred MiB of address space that is never
+// touched, so a bare RLIMIT_AS of limit would leave the module almost
+// nothing. The worker's slot threads are started before the measure
+// (startThreads), so their stacks are in it; the allowance covers a few
+// more threads the runtime may start later (one thread stack each, 8 MiB
+// by default). Address space reserved later on the module's behalf comes
+// out of the same budget: glibc's per-thread malloc arenas reserve 64 MiB
+// each, which is why the worker runs with MALLOC_ARENA_MAX=1 under a
+// limit (see workerEnv). Both the soft and the hard limit are set, so
+// that the module cannot raise them.
 func limitMemory(limit uint64, slots int) error {
-	data, err := vmData()
+	startThreads(slots + 2)
+	size, data, err := vmSizes()
 	if err != nil {
 		return err
 	}
@@ -34,33 +44,78 @@ func limitMemory(limit uint64, slots int) error {
 	if unix.Getrlimit(unix.RLIMIT_STACK, &stack) == nil && stack.Cur != unix.RLIM_INFINITY && stack.Cur > 0 && stack.Cur < 1<<30 {
 		perThread = stack.Cur
 	}
-	n := data + uint64(slots+spareThreads)*(perThread+64<<10) + limit
-	return unix.Setrlimit(unix.RLIMIT_DATA, &unix.Rlimit{Cur: n, Max: n})
+	allowance := uint64(spareThreads) * (perThread + 64<<10)
+	if err := unix.Setrlimit(unix.RLIMIT_DATA, &unix.Rlimit{Cur: data + allowance + limit, Max: data + allowance + limit}); err != nil {
+		return err
+	}
+	as := size + allowance + limit
+	return unix.Setrlimit(unix.RLIMIT_AS, &unix.Rlimit{Cur: as, Max: as})
 }
 
-// spareThreads is how many threads beyond one per slot the limit leaves
-// room for: the runtime's own (sysmon, the thread that watches the
-// lifeline, one or two spare).
+// spareThreads is how many threads the limit leaves room for beyond those
+// startThreads made: the runtime may want a few more (for a goroutine
+// while every slot thread is blocked, the garbage collector).
 const spareThreads = 4
 
-// vmData returns the worker's private writable memory, the quantity
-// RLIMIT_DATA bounds, from /proc/self/status.
-func vmData() (uint64, error) {
+// startThreads makes the Go runtime start n threads now, so that their
+// stacks are part of the address space limitMemory measures: each of n
+// goroutines holds a thread of its own until all do. The threads stay
+// with the runtime, idle, for the slot goroutines to use.
+func startThreads(n int) {
+	var held sync.WaitGroup
+	release := make(chan struct{})
+	var done sync.WaitGroup
+	for range n {
+		held.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			runtime.LockOSThread()
+			held.Done()
+			<-release
+			runtime.UnlockOSThread()
+		}()
+	}
+	held.Wait()
+	close(release)
+	done.Wait()
+}
+
+// vmSizes returns the worker's address space (VmSize, which RLIMIT_AS
+// bounds) and private writable memory (VmData, which RLIMIT_DATA bounds)
+// from /proc/self/status.
+func vmSizes() (size, data uint64, err error) {
 	b, err := readStatus()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	var found int
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
-		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmData:")); ok {
-			f := bytes.Fields(v)
-			if len(f) == 2 && string(f[1]) == "kB" {
-				kb, err := strconv.ParseUint(string(f[0]), 10, 64)
-				return kb << 10, err
+		for _, f := range []struct {
+			key string
+			dst *uint64
+		}{{"VmSize:", &size}, {"VmData:", &data}} {
+			v, ok := bytes.CutPrefix(sc.Bytes(), []byte(f.key))
+			if !ok {
+				continue
 			}
+			fs := bytes.Fields(v)
+			if len(fs) != 2 || string(fs[1]) != "kB" {
+				return 0, 0, fmt.Errorf("unexpected %s line in /proc/self/status", f.key)
+			}
+			kb, err := strconv.ParseUint(string(fs[0]), 10, 64)
+			if err != nil {
+				return 0, 0, err
+			}
+			*f.dst = kb << 10
+			found++
 		}
 	}
-	return 0, fmt.Errorf("no VmData in /proc/self/status")
+	if found != 2 {
+		return 0, 0, fmt.Errorf("no VmSize or VmData in /proc/self/status")
+	}
+	return size, data, nil
 }
 
 // MemoryLimitEnforced reports whether Config.MemoryLimit has an effect on

@@ -74,7 +74,6 @@ const (
 	sRespAux      = 144 // uint64
 	sRespNanos    = 152 // uint64: how long the worker took
 	sRespFlags    = 160 // uint32
-	sRespAux2     = 164 // uint32
 	sOutLen       = 192 // uint64 cell handed to memlink_call_v2
 	sArgs         = ctrlSize
 )

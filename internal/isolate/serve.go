@@ -38,6 +38,7 @@ const (
 func serve() int {
 	os.Unsetenv(EnvWorker)
 	resetFatalSignals()
+	becomeSubreaper()
 
 	region := os.NewFile(fdRegion, "memlink-isolate")
 	st, err := region.Stat()
@@ -87,6 +88,11 @@ func serve() int {
 			break
 		}
 	}
+	// Nobody is left to reap the module's processes: kill them, those
+	// that left the process group included (Linux), and the group with
+	// this process in it.
+	killDescendants()
+	_ = unix.Kill(0, unix.SIGKILL)
 	return exitOrphaned
 }
 
@@ -149,6 +155,9 @@ func (sv *server) serveSlot(i int) {
 			}
 			if exit {
 				// memlink_shutdown has run and the host has its answer.
+				// What the module started ends with it (the host also
+				// kills the process group once this process is gone).
+				killDescendants()
 				os.Exit(exitOK)
 			}
 			continue

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"sync/atomic"
 	"time"
 )
 
@@ -31,8 +30,7 @@ func errUnsupported() error {
 // worker is never created here; its fields and methods keep the portable
 // client compiling.
 type worker struct {
-	doomed, dead, planned atomic.Bool
-	deadCh                chan struct{}
+	life life
 }
 
 func startWorker(c *Client) (*worker, error) { return nil, errUnsupported() }
