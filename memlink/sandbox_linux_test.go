@@ -529,3 +529,18 @@ func TestSandboxManifest(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxMemoryLimit: a sandboxed worker still measures itself for
+// MemoryLimit (through the /proc/self/status descriptor stage 1 opened).
+func TestSandboxMemoryLimit(t *testing.T) {
+	rt := newRuntime(t)
+	h, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "escape")), memlink.WithIsolation(memlink.Isolation{MemoryLimit: 64 << 20, Sandbox: &memlink.Sandbox{}}))
+	skipWithoutExec(t, err)
+	if errors.Is(err, memlink.ErrSandboxUnsupported) {
+		t.Skipf("no sandbox here: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, rt, h, [][2]string{{"read /proc/self/status", eacces}, {"udp", eacces}})
+}
