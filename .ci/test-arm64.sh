@@ -55,11 +55,11 @@ export CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 # then leaves the child hung before it can exec, and the test with it until
 # the timeout (seen in 1 of 6 runs of internal/isolate). So, unless
 # MEMLINK_QEMU_BINFMT=1 asks for them, the tests that start workers do not
-# run here: the package internal/isolate, and every test in an
-# isolation_test.go. They run natively on every other target.
+# run here: the package internal/isolate, and every test in a file named
+# isolation_test.go or *_isolation_test.go. They run natively on every other target.
 skip=()
 if [ "${MEMLINK_QEMU_BINFMT:-}" != 1 ]; then
-	mapfile -t worker_tests < <(find . -name isolation_test.go -not -path './.git/*' -exec grep -ho '^func Test[A-Za-z0-9_]*' {} + | sed 's/^func //' | sort -u)
+	mapfile -t worker_tests < <(find . -name '*isolation_test.go' -not -path './.git/*' -exec grep -ho '^func Test[A-Za-z0-9_]*' {} + | sed 's/^func //' | sort -u)
 	if [ ${#worker_tests[@]} -gt 0 ]; then
 		skip=(-skip "^($(IFS='|'; echo "${worker_tests[*]}"))\$")
 	fi

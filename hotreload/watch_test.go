@@ -314,6 +314,14 @@ func TestWatchFollowsSymlinkSwitch(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "version_v1"+ext), link); err != nil {
 		t.Skipf("no symbolic links here: %v", err)
 	}
+	if _, err := os.Stat(link); err != nil {
+		t.Skipf("symbolic links cannot be followed here (Wine): %v", err)
+	}
+	if err := os.Symlink(link, link+".probe"); err == nil {
+		if err := os.Rename(link+".probe", filepath.Join(dir, "probe")); err != nil {
+			t.Skipf("symbolic links cannot be renamed here (Wine): %v", err)
+		}
+	}
 	rt := memlink.New()
 	defer rt.Close()
 	h, err := rt.Load(memlink.MustParseRef(link))

@@ -35,6 +35,18 @@
 // process it cannot catch a crash inside native code: a module that
 // dereferences a bad pointer takes the process down, as it would with cgo.
 //
+// # Options
+//
+// Every option documents its default and the values it accepts, and one
+// rule covers a value outside that range: it is refused where the options
+// are applied, never ignored, clamped or replaced by the default. The
+// options of a Load (LoadOption) come from configuration and user input,
+// so Load, or Reload for a new version, fails with a *LoadError wrapping
+// ErrInvalidOption before anything is opened, and the old version of a
+// reload keeps serving. The options of New (Option) are the program's own
+// settings and New has no error result, so New panics, naming each
+// option and value refused. Building an option never panics.
+//
 // # Isolation
 //
 // A module loaded WithIsolation runs in a worker process instead: a

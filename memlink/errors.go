@@ -3,6 +3,7 @@ package memlink
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,9 +54,18 @@ var (
 	// its registry manifest. Nothing of the file has run. The error is a
 	// *DigestError naming both digests.
 	ErrDigestMismatch = errors.New("module digest mismatch")
-	// ErrInsecureModule reports a module file, or a directory on its path,
-	// that users other than this process's could replace.
+	// ErrInsecureModule reports a module file that users other than this
+	// process's could replace (Unix): the file, a directory its lookup
+	// passes through (following symbolic links) or a link followed is
+	// owned by another user than this process's or root, or is writable
+	// by every user or by a group other than this process's effective
+	// group (directories with the sticky bit excepted). See
+	// docs/security.md.
 	ErrInsecureModule = errors.New("insecure module file")
+	// ErrModuleTooLarge reports a module file larger than the runtime's
+	// maximum module size (WithMaxModuleSize). Such an error matches
+	// ErrInvalidModule too; nothing of the file was copied.
+	ErrModuleTooLarge = errors.New("module file too large")
 	// ErrDrainTimeout reports that calls were still running when an unload
 	// or reload stopped waiting for them. The library is closed when the
 	// last of them returns, never while one runs.
@@ -71,6 +81,10 @@ var (
 	// ErrCallTimeout reports a call on an isolated module that ran longer
 	// than Isolation.CallTimeout; its worker was killed.
 	ErrCallTimeout = errors.New("call timed out")
+	// ErrInvalidOption reports an option given a value outside its
+	// documented range: Load and Reload return it (in a *LoadError) for a
+	// LoadOption, New panics with it for an Option.
+	ErrInvalidOption = errors.New("invalid option")
 	// ErrSandboxUnsupported reports an Isolation.Sandbox this system
 	// cannot enforce: no Landlock (or an ABI older than 3), no seccomp
 	// filters, or an operating system other than Linux. The message names
@@ -122,8 +136,14 @@ func (e *CallError) Unwrap() error {
 }
 
 // LoadError is the error of a failed Load (or of the new version in a
-// failed Reload). Err wraps one of the sentinels: ErrNotFound,
-// ErrInvalidModule, ErrMissingSymbol, ErrABIVersion, ErrInitFailed.
+// failed Reload, which wraps it). Err wraps one of the sentinels:
+// ErrNotFound, ErrInvalidModule, ErrMissingSymbol, ErrABIVersion,
+// ErrInitFailed, ErrDigestMismatch (a *DigestError), ErrInsecureModule,
+// ErrInvalidOption (a LoadOption with a value out of its range),
+// ErrModuleCrashed (an isolated module's worker died while loading it, a
+// *CrashError), ErrCallTimeout (an isolated memlink_init ran too long),
+// ErrClosed (the runtime was closed), or errors.ErrUnsupported (isolation
+// or module loading is not available on this platform).
 type LoadError struct {
 	// Ref is the reference as the caller gave it.
 	Ref string
@@ -131,13 +151,34 @@ type LoadError struct {
 	Path string
 	// Err is the cause.
 	Err error
+
+	nested bool // wrapped by a message that already says "memlink:"
 }
 
+// Error names the reference and the file once: whichever of them the
+// cause already names is left out.
 func (e *LoadError) Error() string {
-	if e.Path != "" && e.Path != e.Ref {
-		return fmt.Sprintf("memlink: load %s (%s): %v", e.Ref, e.Path, e.Err)
+	var b strings.Builder
+	if !e.nested {
+		b.WriteString("memlink: ")
 	}
-	return fmt.Sprintf("memlink: load %s: %v", e.Ref, e.Err)
+	b.WriteString("load")
+	cause := ""
+	if e.Err != nil {
+		cause = e.Err.Error()
+	}
+	if e.Ref != "" && !strings.Contains(cause, e.Ref) {
+		b.WriteString(" ")
+		b.WriteString(e.Ref)
+	}
+	if e.Path != "" && e.Path != e.Ref && !strings.Contains(cause, e.Path) {
+		b.WriteString(" (")
+		b.WriteString(e.Path)
+		b.WriteString(")")
+	}
+	b.WriteString(": ")
+	b.WriteString(cause)
+	return b.String()
 }
 
 // Unwrap returns the cause.
@@ -206,9 +247,11 @@ type CrashError struct {
 	Detail string
 }
 
+// Error describes the crash. It does not say "memlink:": the error a
+// call returns wraps it in one that does.
 func (e *CrashError) Error() string {
 	var b strings.Builder
-	b.WriteString("memlink: module ")
+	b.WriteString("module ")
 	b.WriteString(e.Module)
 	b.WriteString(" crashed: ")
 	if e.Signal != "" {
@@ -253,7 +296,19 @@ func (e *DirError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "memlink: %d module(s) in %s failed to load", len(names), e.Dir)
 	for _, n := range names {
-		fmt.Fprintf(&b, "\n\t%s: %v", n, e.Files[n])
+		// Each line names its file once: a load error's own prefix and
+		// path give way to the file name.
+		err := e.Files[n]
+		var le *LoadError
+		msg := err.Error()
+		if errors.As(err, &le) && le.Err != nil {
+			msg = le.Err.Error()
+			if le.Path != "" {
+				msg = strings.ReplaceAll(msg, le.Path, n)
+			}
+		}
+		msg = strings.ReplaceAll(msg, filepath.Join(e.Dir, n), n)
+		fmt.Fprintf(&b, "\n\t%s: %s", n, strings.TrimPrefix(msg, n+": "))
 	}
 	return b.String()
 }

@@ -145,7 +145,7 @@ func ExampleRuntime_Usage() {
 		rt.Call(h, "process", []byte("x"))
 	}
 	u, _ := rt.Usage(h)
-	fmt.Println("calls:", u.CallCount, "generation:", u.Generation, "in flight:", u.InFlight)
+	fmt.Println("calls:", u.Calls, "generation:", u.Generation, "in flight:", u.InFlight)
 	// Output: calls: 3 generation: 1 in flight: 0
 }
 
@@ -192,4 +192,56 @@ func ExampleRegistry() {
 	out, _ := rt.Call(h, "version", nil)
 	fmt.Println("greeter@^1.0 runs", string(out))
 	// Output: greeter@^1.0 runs v2
+}
+
+// A path from a flag or a configuration file is taken literally with
+// FileRef: nothing in a file name is parsed, and nothing about it panics.
+func ExampleFileRef() {
+	rt := memlink.New()
+	defer rt.Close()
+	path := modulePath("echo") // e.g. flag.String("module", "", "...")
+	h, err := rt.Load(memlink.FileRef(path))
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, _ := rt.Call(h, "process", []byte("hi"))
+	fmt.Println(string(out), h)
+	// Output: hi #1.1
+}
+
+// An option value out of range fails the Load that uses it.
+func ExampleErrInvalidOption() {
+	rt := memlink.New()
+	defer rt.Close()
+	_, err := rt.Load(memlink.FileRef(modulePath("echo")), memlink.WithDigest("not-a-digest"))
+	fmt.Println(errors.Is(err, memlink.ErrInvalidOption))
+	// Output: true
+}
+
+// greeter is a service that depends on ModuleRuntime rather than on
+// *memlink.Runtime.
+type greeter struct {
+	rt memlink.ModuleRuntime
+	h  memlink.Handle
+}
+
+func (g greeter) greet(name string) (string, error) {
+	out, err := g.rt.Call(g.h, "process", []byte("hello, "+name))
+	return string(out), err
+}
+
+// fakeRuntime stands in for a runtime in the service's tests: embedding the
+// interface, it implements only the methods the service calls.
+type fakeRuntime struct{ memlink.ModuleRuntime }
+
+func (fakeRuntime) Call(h memlink.Handle, method string, args []byte) ([]byte, error) {
+	return append([]byte("fake "), args...), nil
+}
+
+// A service depends on ModuleRuntime, and its tests substitute a fake.
+func ExampleModuleRuntime() {
+	g := greeter{rt: fakeRuntime{}}
+	s, _ := g.greet("gopher")
+	fmt.Println(s)
+	// Output: fake hello, gopher
 }

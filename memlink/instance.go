@@ -47,8 +47,8 @@ type module interface {
 	hasState() bool
 	saveState() ([]byte, error)
 	restoreState(state []byte) error
-	// arena reports the bytes of call buffers in use and set aside.
-	arena() (used, capacity int)
+	// arenaBytes reports the off-heap bytes the call buffers take.
+	arenaBytes() int
 	// addTotals adds the module's own counters (lanes, restarts) to t.
 	addTotals(t *totals)
 	// abandon stops calls that did not drain in time, where that is
@@ -80,7 +80,7 @@ func (b *moduleBase) corruptErr(method, what string) error {
 // quarantined counts and returns the error of a call on a corrupted module.
 func (b *moduleBase) quarantined(method string) error {
 	b.shared.errs[errKindCorrupted].Add(1)
-	return b.corruptErr(method, "an earlier call")
+	return fmt.Errorf("memlink: %w: %s: method %q: an earlier call corrupted the module; reload or unload it", ErrModuleCorrupted, b.file, method)
 }
 
 func newInstance(gate *gate.Gate, path string, gen uint64, m module) *instance {

@@ -45,7 +45,8 @@ const (
 
 // Isolation configures a module loaded out of process; see WithIsolation.
 // The zero value isolates with no call timeout, no memory limit and
-// restarts on.
+// restarts on. A negative duration or limit, or Slots out of range, makes
+// Load fail with ErrInvalidOption.
 type Isolation struct {
 	// CallTimeout, when positive, bounds how long one call may run: a
 	// call running longer kills the worker and fails with ErrCallTimeout.
@@ -74,13 +75,17 @@ type Isolation struct {
 	// RestartOnCrash.
 	Restart RestartPolicy
 	// Slots is how many calls can run in the worker at once (each is a
-	// thread there); further callers wait for a free slot. Default 8.
+	// thread there); further callers wait for a free slot. 0 to 256;
+	// default (0) 8.
 	Slots int
 	// Sandbox, when set, confines the module in its worker to what it
 	// grants (Linux); see Sandbox. Nil leaves the worker with all of
 	// this process's rights.
 	Sandbox *Sandbox
 }
+
+// maxSlots bounds Isolation.Slots.
+const maxSlots = 256
 
 // WithIsolation loads the module into a worker process of its own instead
 // of into this one. Calls, Unload, Reload (keeping the handle, carrying
@@ -106,7 +111,8 @@ type Isolation struct {
 // runs. A program needs to do nothing for this, test binaries included;
 // but init functions of packages initialised before memlink run in every
 // worker too, and must not have side effects that a second copy of the
-// program would disturb. Each worker uses about 6 MiB of resident memory.
+// program would disturb. Each worker is a process with its own resident
+// memory (docs/design.md gives a figure).
 //
 // Isolation is supported on Linux and, using pipes instead of futexes
 // and without MemoryLimit, on macOS and the BSDs. Elsewhere (Windows) Load
@@ -212,7 +218,7 @@ func isolatedLoadErr(path, name string, err error) error {
 	if lf.Exit != nil {
 		return crashError(filepath.Base(name), "", lf.Exit, "while loading the module")
 	}
-	return fmt.Errorf("memlink: isolation worker for %s: %w", name, lf.Err)
+	return fmt.Errorf("isolation worker: %w", lf.Err)
 }
 
 func crashError(file, method string, ex *isolate.Exit, detail string) *CrashError {
@@ -241,7 +247,7 @@ func (m *isolatedModule) call(ctx context.Context, dst []byte, method string, ar
 		m.shared.observe(time.Since(start), true, callBucketNanos)
 	}
 	if err != nil {
-		return dst, m.isolatedErr(method, err)
+		return dst, fmt.Errorf("memlink: %w", m.isolatedErr(method, err))
 	}
 	switch res.Kind {
 	case isolate.ResultOK:
@@ -254,11 +260,11 @@ func (m *isolatedModule) call(ctx context.Context, dst []byte, method string, ar
 		m.shared.errs[kind].Add(1)
 		return dst, &CallError{Module: m.file, Method: method, Code: res.Code, Message: res.Message}
 	case isolate.ResultOverrun:
-		return dst, m.corrupt(method, fmt.Sprintf("wrote past its %d-byte output buffer", res.Cap))
+		return dst, m.callCorrupt(method, fmt.Sprintf("wrote past its %d-byte output buffer", res.Cap))
 	case isolate.ResultLiar:
-		return dst, m.corrupt(method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", res.N, res.Cap))
+		return dst, m.callCorrupt(method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", res.N, res.Cap))
 	}
-	return dst, fmt.Errorf("%w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
+	return dst, fmt.Errorf("memlink: %w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
 		ErrOutputTooLarge, m.file, method, res.N, res.Cap)
 }
 
@@ -266,6 +272,11 @@ func (m *isolatedModule) corrupt(method, what string) error {
 	m.corrupted.Store(true)
 	m.shared.errs[errKindCorrupted].Add(1)
 	return m.corruptErr(method, what)
+}
+
+// callCorrupt is corrupt for the call path, whose error is the outermost.
+func (m *isolatedModule) callCorrupt(method, what string) error {
+	return fmt.Errorf("memlink: %w", m.corrupt(method, what))
 }
 
 // isolatedErr turns an isolate failure into this package's errors.
@@ -327,12 +338,9 @@ func (m *isolatedModule) restoreState(state []byte) error {
 	return nil
 }
 
-// arena reports the memory shared with the worker for call buffers, all
-// of it mapped for the worker's slots.
-func (m *isolatedModule) arena() (used, capacity int) {
-	n := m.c.RegionBytes()
-	return n, n
-}
+// arenaBytes reports the memory shared with the worker for call
+// buffers, all of it mapped for the worker's slots.
+func (m *isolatedModule) arenaBytes() int { return m.c.RegionBytes() }
 
 // abandon kills the worker of a module whose calls did not drain in time,
 // so that they fail now rather than hold the unload (or reload) for ever.

@@ -129,7 +129,7 @@ func TestIsolatedCallsLikeInProcess(t *testing.T) {
 	}
 
 	u, ok := rt.Usage(h)
-	if !ok || u.CallCount != 4 || u.Generation != 1 || u.ArenaBytes <= 0 || u.ArenaUsage != 1 {
+	if !ok || u.Calls != 4 || u.Generation != 1 || u.ArenaBytes <= 0 {
 		t.Fatalf("usage = %+v", u)
 	}
 	for _, m := range rt.Stats().Modules {
@@ -381,7 +381,7 @@ func TestIsolatedReload(t *testing.T) {
 		t.Fatalf("after reload: %q, %+v", got, rep)
 	}
 	u, _ := rt.Usage(h)
-	if u.Generation != 2 || u.Reloads != 1 || u.CallCount != 2 {
+	if u.Generation != 2 || u.Reloads["ok"] != 1 || u.Calls != 2 {
 		t.Fatalf("usage = %+v", u)
 	}
 	if m := rt.Stats().Modules[0]; m.WorkerRestarts == nil {

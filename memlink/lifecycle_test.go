@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -60,7 +61,14 @@ func endAfterReloadDrainTimeout(t *testing.T, isolated bool, end string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := slowCall(t, rt, h, 1500)
+	// The call must outlast the reload's load of the new version, which
+	// for an isolated module starts a worker (slow under -race on a
+	// loaded machine).
+	ms := 1500
+	if isolated {
+		ms = 5000
+	}
+	done := slowCall(t, rt, h, ms)
 	time.Sleep(200 * time.Millisecond)
 	_, err = rt.Reload(h, memlink.MustParseRef(path), hotreload.Config{DrainTimeout: 100 * time.Millisecond})
 	if !errors.Is(err, memlink.ErrDrainTimeout) {
@@ -180,4 +188,20 @@ func workerTitles(t *testing.T) []string {
 		}
 	}
 	return titles
+}
+
+// TestModuleRuntimeCoversRuntime keeps ModuleRuntime the whole interface a
+// service needs: every exported method of *Runtime but ReloadFile.
+func TestModuleRuntimeCoversRuntime(t *testing.T) {
+	iface := reflect.TypeFor[memlink.ModuleRuntime]()
+	rt := reflect.TypeFor[*memlink.Runtime]()
+	for i := range rt.NumMethod() {
+		name := rt.Method(i).Name
+		if name == "ReloadFile" {
+			continue
+		}
+		if _, ok := iface.MethodByName(name); !ok {
+			t.Errorf("ModuleRuntime lacks (*Runtime).%s", name)
+		}
+	}
 }

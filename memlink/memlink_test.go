@@ -339,8 +339,8 @@ func TestCallErrors(t *testing.T) {
 		t.Fatalf("ok after errors = %q", got)
 	}
 	u, _ := rt.Usage(h)
-	if u.CallCount != uint64(len(cases)+2) {
-		t.Errorf("CallCount = %d, want %d", u.CallCount, len(cases)+2)
+	if u.Calls != uint64(len(cases)+2) {
+		t.Errorf("Calls = %d, want %d", u.Calls, len(cases)+2)
 	}
 	st := rt.Stats().Modules[0]
 	if st.Panics != 1 || st.CodeErrors != uint64(len(cases)-1) {
@@ -511,6 +511,10 @@ func TestRewriteInPlaceIsHarmless(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	rt, h := load(t, "echo")
+	// Nothing of the call buffers is in use before the first call.
+	if u, _ := rt.Usage(h); u.ArenaBytes != 0 {
+		t.Errorf("ArenaBytes = %d before any call, want 0", u.ArenaBytes)
+	}
 	for range 10 {
 		call(t, rt, h, "process", "x")
 	}
@@ -518,14 +522,21 @@ func TestUsage(t *testing.T) {
 	if !ok {
 		t.Fatal("Usage not ok")
 	}
-	want := memlink.Usage{CallCount: 10, InFlight: 0, Generation: 1}
+	want := memlink.Usage{Calls: 10, InFlight: 0, Generation: 1,
+		Reloads: map[string]uint64{"ok": 0, "rolled_back": 0, "drain_timeout": 0}}
 	got := u
-	got.ArenaBytes, got.ArenaUsage = 0, 0
+	got.ArenaBytes = 0
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Usage mismatch (-want +got):\n%s", diff)
 	}
-	if u.ArenaBytes < 4096 || u.ArenaUsage <= 0 || u.ArenaUsage > 1 {
-		t.Errorf("arena: %d bytes, %.3f used", u.ArenaBytes, u.ArenaUsage)
+	// One goroutine's calls use one lane: one output buffer and its canary.
+	if u.ArenaBytes < 4096 || u.ArenaBytes > 3*4096 {
+		t.Errorf("ArenaBytes = %d after calls from one goroutine", u.ArenaBytes)
+	}
+	// Usage and ModuleStats say the same.
+	st := rt.Stats().Modules[0]
+	if st.Calls != u.Calls || st.ArenaBytes != u.ArenaBytes || st.Generation != u.Generation || !cmp.Equal(st.Reloads, u.Reloads) {
+		t.Errorf("Usage %+v and ModuleStats %+v disagree", u, st)
 	}
 }
 
@@ -599,7 +610,7 @@ func TestConcurrentCalls(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if u, _ := rt.Usage(h); u.CallCount != 64*200 || u.InFlight != 0 {
+	if u, _ := rt.Usage(h); u.Calls != 64*200 || u.InFlight != 0 {
 		t.Fatalf("usage after hammer: %+v", u)
 	}
 }

@@ -2,11 +2,11 @@ package memlink
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/plainfile"
 )
 
 // WithName sets the module's name: the `module` label of its metrics, the
@@ -45,16 +45,12 @@ func (rt *Runtime) Lookup(name string) (Handle, bool) {
 	return best, best != 0
 }
 
-// pathRef is the reference of a file path taken as it is: no digest
-// fragment and no registry name is parsed out of it.
-func pathRef(path string) Ref { return Ref{raw: path, path: path} }
-
 // moduleFiles lists the module files of dir in name order: entries with
 // this platform's library extension that are not directories (symbolic
 // links are followed when loaded) and whose names do not start with a dot,
 // which is how rsync and editors name their temporary files.
 func moduleFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
+	ents, err := plainfile.ReadDir(dir) // a FIFO named dir fails instead of hanging
 	if err != nil {
 		return nil, err
 	}

@@ -174,16 +174,17 @@ func (n *nativeModule) addTotals(t *totals) {
 
 func (n *nativeModule) abandon() {} // a call in this process cannot be stopped
 
-// arena reports the call-buffer bytes that calls have used (the lanes
-// created so far) and the bytes reserved for all lanes.
-func (n *nativeModule) arena() (used, capacity int) {
+// arenaBytes reports the call-buffer bytes of the lanes calls have used
+// so far: the arena reserves room for every lane, but a lane's pages
+// become memory only when a call first writes them.
+func (n *nativeModule) arenaBytes() int {
 	made := 0
 	for i := range n.lanes {
 		if n.lanes[i].Load() != nil {
 			made++
 		}
 	}
-	return made * n.stride(), n.mem.Capacity()
+	return made * n.stride()
 }
 
 func (n *nativeModule) hasState() bool { return n.mod.HasState() }
@@ -390,7 +391,7 @@ func (n *nativeModule) takeOutput(l *lane, dst []byte, method string, out unsafe
 func (n *nativeModule) callV2Large(l *lane, dst []byte, method string, id uint32, args []byte, need uintptr) ([]byte, error) {
 	if need > uintptr(n.maxOutput) {
 		// The host refuses here, not the module: no module error is counted.
-		return dst, fmt.Errorf("%w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
+		return dst, fmt.Errorf("memlink: %w: %s: method %q asked for %d bytes; the limit is %d (WithMaxOutput)",
 			ErrOutputTooLarge, n.file, method, need, n.maxOutput)
 	}
 	base := len(dst)
@@ -435,5 +436,5 @@ func (n *nativeModule) codeErr(l *lane, method string, rc int32, msg string) err
 func (n *nativeModule) corrupt(l *lane, method, what string) error {
 	n.corrupted.Store(true)
 	bump(&l.c.errs[errKindCorrupted], l.shared, 1)
-	return n.corruptErr(method, what)
+	return fmt.Errorf("memlink: %w", n.corruptErr(method, what))
 }

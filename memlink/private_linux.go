@@ -16,14 +16,13 @@ import (
 // /proc/self/fd. The memfd stays open while the library is loaded: the
 // loader identifies images by path, and a closed descriptor number could be
 // reused by the next copy.
-func memfdCopy(src io.Reader, size int64, name string, h hash.Hash) (*privateFile, error) {
+func memfdCopy(src io.Reader, size int64, name string, head []byte, h hash.Hash) (*privateFile, error) {
 	fd, err := unix.MemfdCreate("memlink:"+name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), "memlink:"+name)
-	head, err := copyInto(f, src, size, h)
-	if err != nil {
+	if err := copyInto(f, src, size, head, h); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -37,7 +36,7 @@ func memfdCopy(src io.Reader, size int64, name string, h hash.Hash) (*privateFil
 		f.Close()
 		return nil, errors.New("no /proc/self/fd to open a memfd through")
 	}
-	return &privateFile{path: path, memfd: f, head: head}, nil
+	return &privateFile{path: path, memfd: f}, nil
 }
 
 // procFDWorked records that a memfd could be reached through

@@ -9,6 +9,6 @@ import (
 )
 
 // memfdCopy is Linux-only; elsewhere private copies go to disk.
-func memfdCopy(io.Reader, int64, string, hash.Hash) (*privateFile, error) {
+func memfdCopy(io.Reader, int64, string, []byte, hash.Hash) (*privateFile, error) {
 	return nil, errors.New("memfd is Linux-only")
 }

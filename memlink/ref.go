@@ -10,7 +10,7 @@ import (
 )
 
 // Ref names a module to load. The zero Ref is invalid; make one with
-// ParseRef. A Ref is either a file path or a registry name with a version
+// ParseRef, or with FileRef for a path that must not be parsed. A Ref is either a file path or a registry name with a version
 // ("echo@1.2.0", "echo@^1.2", "echo@latest"), and either may carry a
 // SHA-256 digest that the loaded bytes must match ("./echo.so#sha256=…").
 type Ref struct {
@@ -67,6 +67,15 @@ func ParseRef(s string) (Ref, error) {
 	}
 	r.path = body
 	return r, nil
+}
+
+// FileRef returns a reference to the file at path, taken literally: no
+// "#sha256=" suffix and no "name@version" form is recognised, so any
+// file name works, and nothing about it can make FileRef fail or panic.
+// Use it for paths from flags, configuration and directory listings; pin
+// a digest with WithDigest. An empty path fails at Load with ErrNotFound.
+func FileRef(path string) Ref {
+	return Ref{raw: path, path: path}
 }
 
 // isRegistryName reports whether s can name a module in a registry.

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/memlink/memlink-go/internal/plainfile"
 )
 
 // Registry is a local module registry: a directory laid out as
@@ -336,18 +338,13 @@ func (r *Registry) Resolve(ref Ref) (Resolution, error) {
 	return Resolution{}, fmt.Errorf("%w: %s: no usable version in %s: %s", ErrNotFound, ref, dir, strings.Join(skipped, "; "))
 }
 
+// readManifest reads and parses a manifest. Like a module file, it must be
+// a regular file (a FIFO or a device is refused without blocking) of
+// bounded size.
 func readManifest(path string) (Manifest, error) {
-	f, err := os.Open(path)
+	b, err := plainfile.ReadFile(path, maxManifest)
 	if err != nil {
 		return Manifest{}, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxManifest+1))
-	if err != nil {
-		return Manifest{}, err
-	}
-	if len(b) > maxManifest {
-		return Manifest{}, fmt.Errorf("%s is larger than %d bytes", path, maxManifest)
 	}
 	return ParseManifest(b)
 }
@@ -367,7 +364,7 @@ func (r *Registry) Publish(name, ver, path string) error {
 	if err := os.MkdirAll(vdir, 0o755); err != nil {
 		return fmt.Errorf("memlink: publish: %w", err)
 	}
-	b, err := os.ReadFile(path)
+	b, err := plainfile.ReadFile(path, DefaultMaxModuleSize)
 	if err != nil {
 		return fmt.Errorf("memlink: publish: %w", err)
 	}

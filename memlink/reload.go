@@ -4,11 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/memlink/memlink-go/hotreload"
@@ -93,7 +88,7 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 	old := e.cur.Load()
 	e.mu.Unlock()
 	if gone || old == nil {
-		return hotreload.Report{}, fmt.Errorf("memlink: handle %d: %w", e.h, ErrUnknownHandle)
+		return hotreload.Report{}, fmt.Errorf("memlink: handle %v: %w", e.h, ErrUnknownHandle)
 	}
 	rep := hotreload.Report{Generation: old.gen, Result: hotreload.ResultRolledBack}
 	lo := loadOptions{config: e.config, isolation: old.isolation()} // an isolated handle stays isolated
@@ -102,8 +97,15 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 	}
 	lo.inPlace = false // a reload always loads a private copy
 	rolledBack := func(err error) error {
-		return fmt.Errorf("memlink: reload handle %d (%s): rolled back, generation %d keeps serving: %w",
+		var le *LoadError
+		if errors.As(err, &le) {
+			le.nested = true // this message says memlink: already
+		}
+		return fmt.Errorf("memlink: reload %v (%s): rolled back, generation %d keeps serving: %w",
 			e.h, e.name, old.gen, err)
+	}
+	if err := lo.check(); err != nil {
+		return rep, rolledBack(&LoadError{Ref: ref.String(), Err: err})
 	}
 
 	next, err := rt.open(ref, lo, old.gen+1, true)
@@ -130,7 +132,7 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 	if err := e.retire(ctx, old); err != nil {
 		if errors.Is(err, ErrDrainTimeout) {
 			rep.Result = hotreload.ResultDrainTimeout
-			return rep, fmt.Errorf("memlink: reload handle %d (%s): generation %d is active; %w", e.h, e.name, next.gen, err)
+			return rep, fmt.Errorf("memlink: reload %v (%s): generation %d is active; %w", e.h, e.name, next.gen, err)
 		}
 		// The old version was shut down but complained; the reload itself
 		// succeeded.
@@ -197,32 +199,4 @@ func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Con
 	rep.Generation, rep.StateBytes, rep.Result = next.gen, len(state), hotreload.ResultOK
 	rep.Switch = time.Since(start)
 	return rep, nil
-}
-
-var staleOnce sync.Once
-
-// removeStalePrivateDirs deletes private copy directories left in the
-// temporary directory by processes that no longer exist (a host that
-// crashed cannot clean up after itself). It runs once per process.
-func removeStalePrivateDirs() {
-	staleOnce.Do(func() {
-		tmp := os.TempDir()
-		ents, err := os.ReadDir(tmp)
-		if err != nil {
-			return
-		}
-		for _, de := range ents {
-			name := de.Name()
-			if !de.IsDir() || !strings.HasPrefix(name, privateDirPrefix) {
-				continue
-			}
-			rest := strings.TrimPrefix(name, privateDirPrefix)
-			pidText, _, ok := strings.Cut(rest, "-")
-			pid, err := strconv.Atoi(pidText)
-			if !ok || err != nil || pid <= 0 || pid == os.Getpid() || !processGone(pid) {
-				continue
-			}
-			os.RemoveAll(filepath.Join(tmp, name))
-		}
-	})
 }

@@ -41,7 +41,7 @@ func TestReloadKeepsHandle(t *testing.T) {
 		t.Fatalf("report = %+v", rep)
 	}
 	u, _ := rt.Usage(h)
-	if u.Generation != 2 || u.Reloads != 1 || u.CallCount != 2 {
+	if u.Generation != 2 || u.Reloads["ok"] != 1 || u.Calls != 2 {
 		t.Fatalf("usage = %+v", u)
 	}
 	if p, _ := rt.Path(h); !strings.Contains(p, "version_v2") {
@@ -140,11 +140,11 @@ func TestReloadHammer(t *testing.T) {
 		t.Fatalf("%d of %d calls failed", failures.Load(), calls.Load())
 	}
 	u, _ := rt.Usage(h)
-	if u.Generation != uint64(reloads+1) || u.Reloads != uint64(reloads) {
+	if u.Generation != uint64(reloads+1) || u.Reloads["ok"] != uint64(reloads) {
 		t.Fatalf("usage after %d reloads: %+v", reloads, u)
 	}
-	if u.CallCount != uint64(calls.Load())+uint64(reloads) {
-		t.Fatalf("call count %d, want %d", u.CallCount, calls.Load()+int64(reloads))
+	if u.Calls != uint64(calls.Load())+uint64(reloads) {
+		t.Fatalf("call count %d, want %d", u.Calls, calls.Load()+int64(reloads))
 	}
 	if seesMappings {
 		// Only the current version is still mapped.
@@ -420,7 +420,7 @@ func TestReloadsOfOneHandleAreSerialised(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if u, _ := rt.Usage(h); u.Generation != 5 || u.Reloads != 4 {
+	if u, _ := rt.Usage(h); u.Generation != 5 || u.Reloads["ok"] != 4 {
 		t.Fatalf("after 4 concurrent reloads: %+v", u)
 	}
 }

@@ -5,16 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/hotreload"
 	"github.com/memlink/memlink-go/internal/gate"
 )
 
@@ -22,39 +22,30 @@ import (
 // reused while the runtime lives; the zero Handle is never valid.
 type Handle uint64
 
-// ModuleRuntime is the interface of a module runtime, implemented by
-// *Runtime. Code that only loads and calls modules can depend on it, and
-// tests can substitute a fake.
+// ModuleRuntime is what a service that loads, calls, reloads and watches
+// modules needs from a runtime: every method of *Runtime but ReloadFile. Depend on it instead of *Runtime to
+// substitute a fake in tests; *Runtime implements it.
 type ModuleRuntime interface {
 	Load(ref Ref, opts ...LoadOption) (Handle, error)
+	LoadDir(dir string, opts ...LoadOption) (map[string]Handle, error)
 	Call(h Handle, method string, args []byte) ([]byte, error)
 	CallAppend(dst []byte, h Handle, method string, args []byte) ([]byte, error)
+	CallContext(ctx context.Context, h Handle, method string, args []byte) ([]byte, error)
+	CallAppendContext(ctx context.Context, dst []byte, h Handle, method string, args []byte) ([]byte, error)
+	Reload(h Handle, ref Ref, cfg hotreload.Config, opts ...LoadOption) (hotreload.Report, error)
 	Unload(h Handle) error
 	Usage(h Handle) (Usage, bool)
+	Stats() Stats
+	Path(h Handle) (string, bool)
 	Handles() []Handle
+	Lookup(name string) (Handle, bool)
+	SandboxReport(h Handle) (SandboxReport, bool)
+	Watch(ctx context.Context, h Handle, path string, cfg hotreload.WatchConfig) (*hotreload.Watcher, error)
+	WatchDir(ctx context.Context, dir string, cfg DirWatchConfig) (*DirWatcher, error)
 	Close() error
 }
 
 var _ ModuleRuntime = (*Runtime)(nil)
-
-// Usage reports what one loaded module has done. See Runtime.Usage.
-type Usage struct {
-	// CallCount counts the calls made on the handle, across reloads,
-	// including calls that returned an error.
-	CallCount uint64
-	// ArenaBytes is the off-heap memory set aside for the module's call
-	// buffers (reserved address space; pages become resident when used).
-	ArenaBytes int
-	// ArenaUsage is ArenaBytes as a fraction of the arena's capacity.
-	ArenaUsage float64
-	// InFlight counts the calls running in the module now.
-	InFlight int
-	// Generation is 1 after Load and grows by one with every successful
-	// Reload.
-	Generation uint64
-	// Reloads counts successful reloads of the handle.
-	Reloads uint64
-}
 
 // Runtime loads native modules, calls them and unloads them. It is safe for
 // concurrent use; calls on one handle, or on many, may come from any number
@@ -79,6 +70,12 @@ func New(opts ...Option) *Runtime {
 	rt := &Runtime{opts: defaultOptions()}
 	for _, o := range opts {
 		o(&rt.opts)
+	}
+	if len(rt.opts.invalid) > 0 {
+		// New has no error result, and runtime options are the program's
+		// own constants: a value out of range is a bug to fix, not a
+		// condition to handle.
+		panic("memlink: New: " + errors.Join(rt.opts.invalid...).Error())
 	}
 	if lr, ok := rt.opts.resolver.(LocalResolver); ok && rt.opts.registry != nil && lr.Registry == nil {
 		lr.Registry = rt.opts.registry
@@ -107,9 +104,9 @@ func (rt *Runtime) lookup(h Handle) *entry {
 
 func (rt *Runtime) unknown(h Handle) error {
 	if rt.closed.Load() {
-		return fmt.Errorf("memlink: handle %d: %w", h, ErrClosed)
+		return fmt.Errorf("memlink: handle %v: %w", h, ErrClosed)
 	}
-	return fmt.Errorf("memlink: handle %d: %w", h, ErrUnknownHandle)
+	return fmt.Errorf("memlink: handle %v: %w", h, ErrUnknownHandle)
 }
 
 // Load resolves ref, validates the file (it must be a shared library for
@@ -145,10 +142,8 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 	for _, o := range opts {
 		o(&lo)
 	}
-	if lo.nameSet {
-		if err := checkName(lo.name); err != nil {
-			return 0, &LoadError{Ref: ref.String(), Err: err}
-		}
+	if err := lo.check(); err != nil {
+		return 0, &LoadError{Ref: ref.String(), Err: err}
 	}
 	in, err := rt.open(ref, lo, 1, !lo.inPlace)
 	if err != nil {
@@ -183,40 +178,23 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 	if err != nil {
 		return fail(err)
 	}
-	if !rt.opts.insecure {
-		if err := checkPermissions(path); err != nil {
-			return fail(err)
-		}
+	if !private && want != "" {
+		return fail(errors.New("a pinned digest is verified on a private copy; it cannot be combined with LoadInPlace"))
+	}
+	// The file is opened once, checked (permission policy, size, header)
+	// and copied from that one descriptor (private.go); errors name the
+	// original.
+	copied, got, err := rt.readModule(path, private, want != "")
+	if err != nil {
+		return fail(err)
 	}
 	target := path
-	var copied *privateFile
-	if private {
-		var got string
-		if copied, got, err = rt.privateCopy(path, want != ""); err != nil {
-			return fail(err)
-		}
+	if copied != nil {
 		if want != "" && got != want {
 			_ = copied.remove()
 			return fail(&DigestError{Path: path, Expected: want, Actual: got})
 		}
-		// The copy is checked from the bytes just written to it (sealed
-		// on Linux; elsewhere a file only this user can reach), and
-		// errors name the original.
-		_, err := checkCopy(path, copied)
-		releaseHead(copied.head)
-		copied.head = nil
-		if err != nil {
-			_ = copied.remove()
-			return fail(err)
-		}
 		target = copied.path
-	} else if want != "" {
-		return fail(errors.New("a pinned digest is verified on a private copy; it cannot be combined with LoadInPlace"))
-	} else if _, err := abi.CheckFile(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			err = fmt.Errorf("%w: no file at %s", ErrNotFound, path)
-		}
-		return fail(err)
 	}
 	gate := gate.NewGate(rt.opts.lanes)
 	var m module
@@ -335,7 +313,7 @@ func (rt *Runtime) CallAppend(dst []byte, h Handle, method string, args []byte) 
 			}
 		}
 		if err := e.await(in); err != nil {
-			return dst, fmt.Errorf("memlink: handle %d: %w", h, err)
+			return dst, fmt.Errorf("memlink: handle %v: %w", h, err)
 		}
 	}
 }
@@ -353,13 +331,12 @@ func (rt *Runtime) CallContext(ctx context.Context, h Handle, method string, arg
 
 // CallAppendContext is CallAppend with a context, honoured as CallContext
 // says.
-//
-// Its admission loop repeats CallAppend's on purpose: one shared function
-// taking the context cost the 64-byte ABI-1 call 2-3 ns (4-6 %, measured
-// interleaved), and CallAppend is the path the runtime is measured by.
 func (rt *Runtime) CallAppendContext(ctx context.Context, dst []byte, h Handle, method string, args []byte) ([]byte, error) {
+	// The admission loop repeats CallAppend's on purpose: sharing one
+	// function that takes a context costs CallAppend, the path the runtime
+	// is measured by (docs/performance.md).
 	if err := ctx.Err(); err != nil {
-		return dst, fmt.Errorf("memlink: handle %d: method %q: %w", h, method, err)
+		return dst, fmt.Errorf("memlink: handle %v: method %q: %w", h, method, err)
 	}
 	e := rt.lookup(h)
 	if e == nil {
@@ -381,7 +358,7 @@ func (rt *Runtime) CallAppendContext(ctx context.Context, dst []byte, h Handle, 
 			}
 		}
 		if err := e.await(in); err != nil {
-			return dst, fmt.Errorf("memlink: handle %d: %w", h, err)
+			return dst, fmt.Errorf("memlink: handle %v: %w", h, err)
 		}
 	}
 }
@@ -398,6 +375,14 @@ func (rt *Runtime) Unload(h Handle) error {
 	}
 	rt.stats.unloads.Add(1)
 	return e.unload(rt.opts.drainTimeout)
+}
+
+// String returns a short, stable form of the handle for messages, logs
+// and metric labels: "#" followed by its table slot and its sequence
+// number, such as "#1.1" for the first module loaded. A slot is reused
+// after Unload; the sequence number never is.
+func (h Handle) String() string {
+	return "#" + strconv.FormatUint(uint64(uint32(h)), 10) + "." + strconv.FormatUint(uint64(h>>32), 10)
 }
 
 // Usage reports the call count, arena use, calls in flight and reload
@@ -490,7 +475,7 @@ func (rt *Runtime) LoadDir(dir string, opts ...LoadOption) (map[string]Handle, e
 	loaded := make(map[string]Handle)
 	var failed map[string]error
 	for _, file := range names {
-		h, err := rt.Load(pathRef(filepath.Join(dir, file)), opts...)
+		h, err := rt.Load(FileRef(filepath.Join(dir, file)), opts...)
 		if err == nil {
 			loaded[moduleName(file)] = h
 			continue
@@ -599,7 +584,10 @@ func (e *entry) unload(timeout time.Duration) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("memlink: unload %v (%s): %w", e.h, e.name, errors.Join(errs...))
 }
 
 // retire ends in, whose gate the caller has closed. If nobody owns its end
@@ -669,15 +657,10 @@ func (e *entry) snapshot() entrySnapshot {
 
 func (e *entry) usage() Usage {
 	s := e.snapshot()
-	cur := s.cur
-	u := Usage{CallCount: s.totals.calls, InFlight: s.inFlight, Reloads: s.reloads[0]}
-	if cur != nil {
+	u := Usage{Calls: s.totals.calls, InFlight: s.inFlight, Reloads: reloadCounts(&s.reloads)}
+	if cur := s.cur; cur != nil {
 		u.Generation = cur.gen
-		var c int
-		u.ArenaBytes, c = cur.mod.arena()
-		if c > 0 {
-			u.ArenaUsage = float64(u.ArenaBytes) / float64(c)
-		}
+		u.ArenaBytes = cur.mod.arenaBytes()
 	}
 	return u
 }

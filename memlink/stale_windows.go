@@ -2,6 +2,7 @@ package memlink
 
 import (
 	"errors"
+	"io/fs"
 
 	"golang.org/x/sys/windows"
 )
@@ -18,10 +19,18 @@ func processGone(pid int) bool {
 	if err != nil {
 		return errors.Is(err, windows.ERROR_INVALID_PARAMETER)
 	}
-	defer windows.CloseHandle(h)
+	defer func() { _ = windows.CloseHandle(h) }() // nothing to do about a failure
 	var code uint32
 	if err := windows.GetExitCodeProcess(h, &code); err != nil {
 		return false
 	}
 	return code != stillActive
+}
+
+// ownDir reports whether de is a directory itself (not a link or junction
+// to one). On Windows the temporary directory is the user's own (%TEMP%
+// under the profile), so ownership is not looked at.
+func ownDir(de fs.DirEntry) bool {
+	fi, err := de.Info()
+	return err == nil && fi.Mode().IsDir() && fi.Mode()&(fs.ModeSymlink|fs.ModeIrregular) == 0
 }

@@ -176,6 +176,35 @@ type Stats struct {
 	Modules []ModuleStats
 }
 
+// Usage is the cheap part of a module's statistics, for one handle: see
+// Runtime.Usage. Its fields mean what ModuleStats's of the same names mean.
+type Usage struct {
+	// Calls counts the calls made on the handle, across reloads,
+	// including calls that returned an error.
+	Calls uint64
+	// InFlight counts the calls running in the module now.
+	InFlight int
+	// Generation is 1 after Load and grows by one with every successful
+	// Reload.
+	Generation uint64
+	// Reloads counts reloads by result: "ok", "rolled_back" and
+	// "drain_timeout" (hotreload.Result values). Every key is present.
+	Reloads map[string]uint64
+	// ArenaBytes is the off-heap memory the module's call buffers take:
+	// in process, the buffers of the lanes calls have used so far (0
+	// before the first call); for an isolated module, the region shared
+	// with its worker, mapped whole when the worker starts.
+	ArenaBytes int
+}
+
+func reloadCounts(n *[len(reloadResults)]uint64) map[string]uint64 {
+	m := make(map[string]uint64, len(reloadResults))
+	for i, r := range reloadResults {
+		m[string(r)] = n[i]
+	}
+	return m
+}
+
 // ModuleStats is a snapshot of one loaded module's counters.
 type ModuleStats struct {
 	// Handle is the module's handle.
@@ -200,7 +229,8 @@ type ModuleStats struct {
 	// Reloads counts reloads by result: "ok", "rolled_back" and
 	// "drain_timeout" (hotreload.Result values). Every key is present.
 	Reloads map[string]uint64
-	// ArenaBytes is the off-heap memory set aside for call buffers.
+	// ArenaBytes is the off-heap memory the module's call buffers take
+	// (see Usage.ArenaBytes).
 	ArenaBytes int
 	// Latency is the histogram of sampled call durations (see
 	// WithLatencySampling), with bounds from 100ns to 1.68s.
@@ -242,14 +272,11 @@ func (rt *Runtime) Stats() Stats {
 			Handle: h, Name: e.name, Calls: t.calls,
 			CodeErrors: t.errs[errKindCode], Panics: t.errs[errKindPanicked], Corruptions: t.errs[errKindCorrupted],
 			InFlight: snap.inFlight, Latency: histogramOf(t, &callBuckets),
-			Reloads: make(map[string]uint64, len(reloadResults)),
-		}
-		for i, r := range reloadResults {
-			ms.Reloads[string(r)] = snap.reloads[i]
+			Reloads: reloadCounts(&snap.reloads),
 		}
 		if cur := snap.cur; cur != nil {
 			ms.Path, ms.Generation = cur.source(), cur.gen
-			ms.ArenaBytes, _ = cur.mod.arena()
+			ms.ArenaBytes = cur.mod.arenaBytes()
 			if cur.iso != nil {
 				ms.WorkerRestarts = workerRestarts(&t.restarts)
 			}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/memlink/memlink-go/internal/modtest"
 	"github.com/memlink/memlink-go/memlink"
@@ -370,4 +371,17 @@ func FuzzManifest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// withDeadline runs f and fails the test if it has not returned within 20
+// s: what it guards against is blocking for ever, not slowness.
+func withDeadline(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: still blocked after 20 s", what)
+	}
 }

@@ -39,7 +39,7 @@ func (rt *Runtime) Watch(ctx context.Context, h Handle, path string, cfg hotrelo
 type pathReloader struct{ rt *Runtime }
 
 func (p pathReloader) ReloadFile(h Handle, path string, cfg hotreload.Config) (hotreload.Report, error) {
-	return p.rt.Reload(h, pathRef(path), cfg)
+	return p.rt.Reload(h, FileRef(path), cfg)
 }
 
 // logger is where the runtime's own events go.
@@ -388,7 +388,7 @@ func (w *DirWatcher) act(file, path string, f *dirFile, checkErr error) {
 	case f.h == 0 && derr != nil:
 		ev.Kind, ev.Err = DirFailed, &LoadError{Ref: path, Err: derr}
 	case f.h == 0:
-		h, err := w.rt.Load(pathRef(path), opts...)
+		h, err := w.rt.Load(FileRef(path), opts...)
 		ev.Kind, ev.Handle, ev.Err = DirAdded, h, err
 		if err != nil {
 			ev.Kind = DirFailed
@@ -408,7 +408,7 @@ func (w *DirWatcher) act(file, path string, f *dirFile, checkErr error) {
 		if digest != "" {
 			ropts = append(ropts, WithDigest(digest))
 		}
-		rep, err := w.rt.Reload(f.h, pathRef(path), w.cfg.Reload, ropts...)
+		rep, err := w.rt.Reload(f.h, FileRef(path), w.cfg.Reload, ropts...)
 		ev.Kind, ev.Report, ev.Err = DirReloaded, rep, err
 		switch {
 		case errors.Is(err, ErrUnknownHandle) || errors.Is(err, ErrClosed):
@@ -483,17 +483,9 @@ func (w *DirWatcher) readSums() {
 // skipped. Any other line makes the whole file unusable, so that a
 // truncated or hand-edited list refuses modules rather than trusting them.
 func readSums(path string) (map[string]string, error) {
-	f, err := plainfile.Open(path)
+	b, err := plainfile.ReadFile(path, maxSumsSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", SumsFile, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSumsSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", SumsFile, err)
-	}
-	if len(b) > maxSumsSize {
-		return nil, fmt.Errorf("%s is larger than %d bytes", SumsFile, maxSumsSize)
 	}
 	list := make(map[string]string)
 	sc := bufio.NewScanner(bytes.NewReader(b))

@@ -199,9 +199,7 @@ func TestWatchDirDeployStyles(t *testing.T) {
 				dst := filepath.Join(dir, name)
 				put := d.put
 				if put == nil { // ln -sfn: versioned files, a link switched
-					if err := os.Symlink("x", filepath.Join(dir, ".probe")); err != nil {
-						t.Skipf("no symbolic links here: %v", err)
-					}
+					needSymlinks(t)
 					if err := os.Mkdir(filepath.Join(dir, "builds"), 0o755); err != nil {
 						t.Fatal(err)
 					}
@@ -406,8 +404,9 @@ func TestWatchDirDirectorySwitchedOver(t *testing.T) {
 		}
 	}
 	current := filepath.Join(root, "current")
+	needSymlinks(t)
 	if err := os.Symlink(filepath.Join(root, "r1"), current); err != nil {
-		t.Skipf("no symbolic links here: %v", err)
+		t.Fatal(err)
 	}
 	rt := memlink.New()
 	defer rt.Close()
@@ -593,4 +592,27 @@ func ExampleRuntime_WatchDir() {
 	// Output:
 	// added pricing <nil>
 	// true quote
+}
+
+// needSymlinks skips a test where symbolic links cannot be made, followed
+// and renamed over one another (Windows without the privilege, Wine, whose
+// links cannot be followed by the programs it runs).
+func needSymlinks(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	writeFile(t, target, []byte("x"))
+	link, tmp := filepath.Join(dir, "link"), filepath.Join(dir, "tmp")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if _, err := os.Stat(link); err != nil {
+		t.Skipf("symbolic links cannot be followed here: %v", err)
+	}
+	if err := os.Symlink(target, tmp); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		t.Skipf("symbolic links cannot be renamed over each other here: %v", err)
+	}
 }

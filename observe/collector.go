@@ -1,8 +1,6 @@
 package observe
 
 import (
-	"strconv"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/memlink/memlink-go/memlink"
@@ -97,7 +95,7 @@ func NewCollector(src Source) prometheus.Collector {
 		generation: prometheus.NewDesc("memlink_module_generation",
 			"Generation of the module's current version: 1 after load, one more after each successful reload.", module, nil),
 		arenaBytes: prometheus.NewDesc("memlink_arena_bytes",
-			"Off-heap memory set aside for the module's call buffers, in bytes.", module, nil),
+			"Off-heap memory the module's call buffers take, in bytes: the lanes calls have used in process, the region shared with the worker when isolated.", module, nil),
 		callDuration: prometheus.NewDesc("memlink_call_duration_seconds",
 			"Duration of sampled calls (see memlink.WithLatencySampling); the count is of sampled calls, not of all calls.",
 			module, nil),
@@ -136,7 +134,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 
 	for i := range s.Modules {
 		m := &s.Modules[i]
-		name, handle := m.Name, strconv.FormatUint(uint64(m.Handle), 10)
+		name, handle := m.Name, m.Handle.String()
 		ch <- prometheus.MustNewConstMetric(c.calls, prometheus.CounterValue, float64(m.Calls), name, handle)
 		ch <- prometheus.MustNewConstMetric(c.callErrors, prometheus.CounterValue, float64(m.CodeErrors), name, handle, kindCode)
 		ch <- prometheus.MustNewConstMetric(c.callErrors, prometheus.CounterValue, float64(m.Panics), name, handle, kindPanicked)

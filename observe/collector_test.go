@@ -5,7 +5,6 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,18 +77,18 @@ var perModuleExact = []string{
 // registry sorts them.
 func moduleSeries(name string, h memlink.Handle, calls, code, panicked, corrupted int) map[string]string {
 	return map[string]string{
-		"memlink_calls_total": fmt.Sprintf("memlink_calls_total{handle=\"%d\",module=%q} %d\n", h, name, calls),
+		"memlink_calls_total": fmt.Sprintf("memlink_calls_total{handle=\"%s\",module=%q} %d\n", h, name, calls),
 		"memlink_call_errors_total": fmt.Sprintf(
-			"memlink_call_errors_total{handle=\"%[1]d\",kind=\"code\",module=%[2]q} %[3]d\n"+
-				"memlink_call_errors_total{handle=\"%[1]d\",kind=\"corrupted\",module=%[2]q} %[4]d\n"+
-				"memlink_call_errors_total{handle=\"%[1]d\",kind=\"panicked\",module=%[2]q} %[5]d\n",
+			"memlink_call_errors_total{handle=\"%[1]s\",kind=\"code\",module=%[2]q} %[3]d\n"+
+				"memlink_call_errors_total{handle=\"%[1]s\",kind=\"corrupted\",module=%[2]q} %[4]d\n"+
+				"memlink_call_errors_total{handle=\"%[1]s\",kind=\"panicked\",module=%[2]q} %[5]d\n",
 			h, name, code, corrupted, panicked),
-		"memlink_calls_in_flight":   fmt.Sprintf("memlink_calls_in_flight{handle=\"%d\",module=%q} 0\n", h, name),
-		"memlink_module_generation": fmt.Sprintf("memlink_module_generation{handle=\"%d\",module=%q} 1\n", h, name),
+		"memlink_calls_in_flight":   fmt.Sprintf("memlink_calls_in_flight{handle=\"%s\",module=%q} 0\n", h, name),
+		"memlink_module_generation": fmt.Sprintf("memlink_module_generation{handle=\"%s\",module=%q} 1\n", h, name),
 		"memlink_reloads_total": fmt.Sprintf(
-			"memlink_reloads_total{handle=\"%[1]d\",module=%[2]q,result=\"drain_timeout\"} 0\n"+
-				"memlink_reloads_total{handle=\"%[1]d\",module=%[2]q,result=\"ok\"} 0\n"+
-				"memlink_reloads_total{handle=\"%[1]d\",module=%[2]q,result=\"rolled_back\"} 0\n",
+			"memlink_reloads_total{handle=\"%[1]s\",module=%[2]q,result=\"drain_timeout\"} 0\n"+
+				"memlink_reloads_total{handle=\"%[1]s\",module=%[2]q,result=\"ok\"} 0\n"+
+				"memlink_reloads_total{handle=\"%[1]s\",module=%[2]q,result=\"rolled_back\"} 0\n",
 			h, name),
 	}
 }
@@ -188,7 +187,7 @@ func TestScriptedScrape(t *testing.T) {
 		if u.ArenaBytes <= 0 {
 			t.Fatalf("handle %d: ArenaBytes = %d", h, u.ArenaBytes)
 		}
-		m := findMetric(t, gather(t, c), "memlink_arena_bytes", "handle", strconv.FormatUint(uint64(h), 10))
+		m := findMetric(t, gather(t, c), "memlink_arena_bytes", "handle", h.String())
 		if got := m.GetGauge().GetValue(); got != float64(u.ArenaBytes) {
 			t.Errorf("handle %d: memlink_arena_bytes = %v, want %d", h, got, u.ArenaBytes)
 		}
@@ -200,7 +199,7 @@ func TestScriptedScrape(t *testing.T) {
 	st := rt.Stats()
 	calls := map[memlink.Handle]uint64{echo1: 7, echo2: 3, errs: 6, ovf: 3}
 	for _, ms := range st.Modules {
-		m := findMetric(t, mfs, "memlink_call_duration_seconds", "handle", strconv.FormatUint(uint64(ms.Handle), 10))
+		m := findMetric(t, mfs, "memlink_call_duration_seconds", "handle", ms.Handle.String())
 		checkHistogram(t, m.GetHistogram(), ms.Latency, calls[ms.Handle])
 	}
 	// Every load is timed, the five that worked and the three that failed.
@@ -322,12 +321,12 @@ memlink_reload_duration_seconds_sum 0
 memlink_reload_duration_seconds_count 0
 # HELP memlink_call_duration_seconds Duration of sampled calls (see memlink.WithLatencySampling); the count is of sampled calls, not of all calls.
 # TYPE memlink_call_duration_seconds histogram
-memlink_call_duration_seconds_bucket{handle="4294967297",module="m",le="0.001"} 0
-memlink_call_duration_seconds_bucket{handle="4294967297",module="m",le="0.01"} 4
-memlink_call_duration_seconds_bucket{handle="4294967297",module="m",le="0.1"} 4
-memlink_call_duration_seconds_bucket{handle="4294967297",module="m",le="+Inf"} 4
-memlink_call_duration_seconds_sum{handle="4294967297",module="m"} 0.02
-memlink_call_duration_seconds_count{handle="4294967297",module="m"} 4
+memlink_call_duration_seconds_bucket{handle="#1.1",module="m",le="0.001"} 0
+memlink_call_duration_seconds_bucket{handle="#1.1",module="m",le="0.01"} 4
+memlink_call_duration_seconds_bucket{handle="#1.1",module="m",le="0.1"} 4
+memlink_call_duration_seconds_bucket{handle="#1.1",module="m",le="+Inf"} 4
+memlink_call_duration_seconds_sum{handle="#1.1",module="m"} 0.02
+memlink_call_duration_seconds_count{handle="#1.1",module="m"} 4
 `
 	err := testutil.CollectAndCompare(observe.NewCollector(src), strings.NewReader(want),
 		"memlink_load_duration_seconds", "memlink_reload_duration_seconds", "memlink_call_duration_seconds")
@@ -372,26 +371,26 @@ memlink_load_errors_total{reason="not_found"} 0
 memlink_load_errors_total{reason="other"} 4
 # HELP memlink_calls_total Calls made on a loaded module, across reloads, failed ones included.
 # TYPE memlink_calls_total counter
-memlink_calls_total{handle="30064771074",module="fake"} 100
+memlink_calls_total{handle="#2.7",module="fake"} 100
 # HELP memlink_call_errors_total Calls that failed, by kind: code (a non-zero result code other than -5), panicked (code -5) or corrupted (the module overran its output buffer or misreported its length).
 # TYPE memlink_call_errors_total counter
-memlink_call_errors_total{handle="30064771074",kind="code",module="fake"} 5
-memlink_call_errors_total{handle="30064771074",kind="corrupted",module="fake"} 7
-memlink_call_errors_total{handle="30064771074",kind="panicked",module="fake"} 6
+memlink_call_errors_total{handle="#2.7",kind="code",module="fake"} 5
+memlink_call_errors_total{handle="#2.7",kind="corrupted",module="fake"} 7
+memlink_call_errors_total{handle="#2.7",kind="panicked",module="fake"} 6
 # HELP memlink_calls_in_flight Calls running in the module now.
 # TYPE memlink_calls_in_flight gauge
-memlink_calls_in_flight{handle="30064771074",module="fake"} 8
+memlink_calls_in_flight{handle="#2.7",module="fake"} 8
 # HELP memlink_reloads_total Hot reloads of the module, by result.
 # TYPE memlink_reloads_total counter
-memlink_reloads_total{handle="30064771074",module="fake",result="drain_timeout"} 0
-memlink_reloads_total{handle="30064771074",module="fake",result="ok"} 8
-memlink_reloads_total{handle="30064771074",module="fake",result="rolled_back"} 1
+memlink_reloads_total{handle="#2.7",module="fake",result="drain_timeout"} 0
+memlink_reloads_total{handle="#2.7",module="fake",result="ok"} 8
+memlink_reloads_total{handle="#2.7",module="fake",result="rolled_back"} 1
 # HELP memlink_module_generation Generation of the module's current version: 1 after load, one more after each successful reload.
 # TYPE memlink_module_generation gauge
-memlink_module_generation{handle="30064771074",module="fake"} 9
-# HELP memlink_arena_bytes Off-heap memory set aside for the module's call buffers, in bytes.
+memlink_module_generation{handle="#2.7",module="fake"} 9
+# HELP memlink_arena_bytes Off-heap memory the module's call buffers take, in bytes: the lanes calls have used in process, the region shared with the worker when isolated.
 # TYPE memlink_arena_bytes gauge
-memlink_arena_bytes{handle="30064771074",module="fake"} 4096
+memlink_arena_bytes{handle="#2.7",module="fake"} 4096
 `
 	names := append(slices.Clone(nonHistogram), "memlink_arena_bytes")
 	if err := testutil.CollectAndCompare(observe.NewCollector(src), strings.NewReader(want), names...); err != nil {
@@ -522,7 +521,7 @@ func TestUnloadedSeriesDisappear(t *testing.T) {
 		n := 0
 		for _, mf := range gather(t, c) {
 			for _, m := range mf.GetMetric() {
-				if hasLabels(m, "handle", strconv.FormatUint(uint64(h), 10)) {
+				if hasLabels(m, "handle", h.String()) {
 					n++
 				}
 			}
@@ -565,7 +564,7 @@ func TestConcurrentScrape(t *testing.T) {
 	h := mustLoad(t, rt, "echo")
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(observe.NewCollector(rt))
-	label := strconv.FormatUint(uint64(h), 10)
+	label := h.String()
 
 	const callers, minCalls, scrapes = 8, 500, 50
 	done := make(chan struct{}) // closed when the scraper has finished
@@ -657,15 +656,15 @@ func TestReloadSeries(t *testing.T) {
 	want := fmt.Sprintf(`
 # HELP memlink_calls_total Calls made on a loaded module, across reloads, failed ones included.
 # TYPE memlink_calls_total counter
-memlink_calls_total{handle="%[1]d",module="version_v1"} 5
+memlink_calls_total{handle="%[1]s",module="version_v1"} 5
 # HELP memlink_module_generation Generation of the module's current version: 1 after load, one more after each successful reload.
 # TYPE memlink_module_generation gauge
-memlink_module_generation{handle="%[1]d",module="version_v1"} 2
+memlink_module_generation{handle="%[1]s",module="version_v1"} 2
 # HELP memlink_reloads_total Hot reloads of the module, by result.
 # TYPE memlink_reloads_total counter
-memlink_reloads_total{handle="%[1]d",module="version_v1",result="drain_timeout"} 0
-memlink_reloads_total{handle="%[1]d",module="version_v1",result="ok"} 1
-memlink_reloads_total{handle="%[1]d",module="version_v1",result="rolled_back"} 1
+memlink_reloads_total{handle="%[1]s",module="version_v1",result="drain_timeout"} 0
+memlink_reloads_total{handle="%[1]s",module="version_v1",result="ok"} 1
+memlink_reloads_total{handle="%[1]s",module="version_v1",result="rolled_back"} 1
 `, h)
 	c := observe.NewCollector(rt)
 	err := testutil.CollectAndCompare(c, strings.NewReader(want),

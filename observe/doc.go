@@ -39,7 +39,7 @@
 //	memlink_calls_in_flight               gauge      calls running now
 //	memlink_reloads_total{result}         counter    reloads: result is ok, rolled_back or drain_timeout
 //	memlink_module_generation             gauge      1 after load, one more per successful reload
-//	memlink_arena_bytes                   gauge      off-heap memory for call buffers
+//	memlink_arena_bytes                   gauge      off-heap memory the call buffers take
 //	memlink_call_duration_seconds         histogram  sampled call durations
 //	memlink_worker_restarts_total{reason} counter    isolated modules' lost workers, by reason
 //
@@ -50,8 +50,8 @@
 // The module label is the module's file base name without its extension
 // ("echo" for /opt/modules/echo.so). Two loaded modules can share a name,
 // for example two copies of one library in different directories, so every
-// per-module series also carries the handle label, the decimal
-// memlink.Handle: when module names repeat, tell the modules apart by
+// per-module series also carries the handle label, memlink.Handle's String
+// form ("#1.1"): when module names repeat, tell the modules apart by
 // handle. Handles are never reused while a runtime lives, so every load
 // starts new series: a program that loads and unloads modules over and
 // over creates as many series as it makes loads, over time.

@@ -39,10 +39,10 @@ func TestWorkerRestarts(t *testing.T) {
 	reg.MustRegister(observe.NewCollector(rt))
 	want := fmt.Sprintf(`# HELP memlink_worker_restarts_total Worker processes of an isolated module (memlink.WithIsolation) lost abnormally, by reason: crash, memory (ran into its memory limit), timeout or canceled (killed because of a call).
 # TYPE memlink_worker_restarts_total counter
-memlink_worker_restarts_total{handle="%[1]d",module="crashy",reason="canceled"} 0
-memlink_worker_restarts_total{handle="%[1]d",module="crashy",reason="crash"} 2
-memlink_worker_restarts_total{handle="%[1]d",module="crashy",reason="memory"} 0
-memlink_worker_restarts_total{handle="%[1]d",module="crashy",reason="timeout"} 0
+memlink_worker_restarts_total{handle="%[1]s",module="crashy",reason="canceled"} 0
+memlink_worker_restarts_total{handle="%[1]s",module="crashy",reason="crash"} 2
+memlink_worker_restarts_total{handle="%[1]s",module="crashy",reason="memory"} 0
+memlink_worker_restarts_total{handle="%[1]s",module="crashy",reason="timeout"} 0
 `, h)
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "memlink_worker_restarts_total"); err != nil {
 		t.Fatal(err)

@@ -33,7 +33,8 @@
 //	-calls N        calls per side in each round of the call row (default
 //	                300000)
 //	-rows LIST      rows to run, comma-separated (default all): load, call,
-//	                unload, reload, concurrent, isolated, memory, metrics
+//	                unload, reload, concurrent, isolated, rust, memory,
+//	                metrics
 //	-payloads LIST  call payload sizes in bytes (default 0,64,256,1024,4096)
 //	-goroutines L   goroutine counts of the concurrent row (default 1,2,4,8,16)
 //	-json           print one JSON object per result on stdout (the table then
@@ -96,6 +97,11 @@
 //	            the usual alternative, is measured by the separate module
 //	            internal/isolate/gopluginbench, so that it stays out of
 //	            memlink-go's go.mod
+//	rust        ns per 64-byte call of "process" on the Rust SDK's echo
+//	            (modules/rust, ABI 2), built with cargo beside the C modules
+//	            (-modules: DIR/rust_echo.so or the platform's name for it);
+//	            measured and compared like the call row; n/a without a
+//	            Rust toolchain
 //	memory      KB of resident memory (VmRSS, Linux only) per loaded module,
 //	            loading 100 private copies of echo; baseline dlopen of 100
 //	            copies of the file

@@ -84,14 +84,16 @@ func TestQuickJSON(t *testing.T) {
 	rs := decodeResults(t, stdout)
 
 	wantVariants := map[string]int{
-		"load": 1, "call": 10, "unload": 1, "reload": 4, "concurrent": 10, "isolated": 2, "memory": 1, "metrics": 1,
+		"load": 1, "call": 10, "unload": 1, "reload": 4, "concurrent": 10, "isolated": 2, "rust": 1, "memory": 1, "metrics": 1,
 	}
+	_, noRust := modbuild.FindRust()
 	got := map[string]int{}
 	for _, r := range rs {
 		got[r.Row]++
 		name := r.Row + " " + r.Variant
 		naHere := (r.Row == "memory" && runtime.GOOS != "linux") ||
-			(r.Row == "isolated" && runtime.GOOS != "linux" && runtime.GOOS != "darwin")
+			(r.Row == "isolated" && runtime.GOOS != "linux" && runtime.GOOS != "darwin") ||
+			(r.Row == "rust" && noRust != nil)
 		if naHere {
 			if r.Status != statusNA || r.Error == "" {
 				t.Errorf("%s: status %q (%s), want n/a with a reason here", name, r.Status, r.Error)
@@ -103,7 +105,7 @@ func TestQuickJSON(t *testing.T) {
 			continue
 		}
 		minN := quickCount
-		if r.Row == "call" {
+		if r.Row == "call" || r.Row == "rust" {
 			minN = defaultRounds
 		}
 		if r.N < minN || r.N > minN*extraRepsFactor || r.Ops <= 0 {
@@ -125,7 +127,7 @@ func TestQuickJSON(t *testing.T) {
 				deref(r.Median), deref(r.Min), deref(r.Max))
 		}
 		switch r.Row {
-		case "call", "concurrent":
+		case "call", "concurrent", "rust":
 			want := []string{"purego"}
 			if cgoAvailable {
 				want = []string{"cgo", "purego"}
@@ -139,7 +141,7 @@ func TestQuickJSON(t *testing.T) {
 			}
 		}
 		switch r.Row {
-		case "call":
+		case "call", "rust":
 			if r.Allocs == nil || r.BaselineAllocs == nil {
 				t.Errorf("%s: allocs missing", name)
 			} else if *r.Allocs > 0.01 {

@@ -250,15 +250,6 @@ func (c *rawCall) check() error {
 	return nil
 }
 
-// loop makes calls for at least d.
-func (c *rawCall) loop(d time.Duration) callCost {
-	m0 := mallocs()
-	n, elapsed := rawCallLoop(c.fn, c.argv, d)
-	m1 := mallocs()
-	runtime.KeepAlive(c)
-	return callCost{ns: perOp(elapsed, n), allocs: float64(m1-m0) / float64(n), n: n}
-}
-
 // loopN makes n calls.
 func (c *rawCall) loopN(n int) callCost {
 	m0 := mallocs()

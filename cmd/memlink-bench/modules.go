@@ -70,6 +70,7 @@ func prepareModules(ctx context.Context, cfg config, stderr io.Writer) (map[stri
 	for _, name := range slices.Sorted(maps.Keys(rep.Warnings)) {
 		fmt.Fprintf(stderr, "modules: %s compiled with warnings:\n%s\n", name, rep.Warnings[name])
 	}
+	prepareRust(ctx, dir, host, paths, stderr)
 	upToDate := len(rep.Paths) - len(rep.Built)
 	if len(rep.Built) == 0 {
 		fmt.Fprintf(stderr, "modules: %d up to date in %s\n", upToDate, dir)
@@ -102,7 +103,50 @@ func prebuiltModules(dir string, host modbuild.Target, stderr io.Writer) (map[st
 			strings.Join(missing, ", "), strings.Join(fileNames(host), ", "))
 	}
 	fmt.Fprintf(stderr, "modules: using prebuilt modules in %s\n", abs)
+	if p := filepath.Join(abs, host.FileName(rustEchoModule)); regularFile(p) {
+		paths[rustEcho] = p
+	} else {
+		rustNA = "no prebuilt Rust echo at " + p
+	}
 	return paths, nil
+}
+
+// The Rust row's module: the echo example of the Rust SDK (modules/rust),
+// built with cargo beside the C modules. rustEcho is its key in the
+// suite's module paths.
+const (
+	rustEcho       = "rust-echo"
+	rustEchoModule = "rust_echo"
+)
+
+// rustNA says why the Rust row cannot run ("" when it can).
+var rustNA string
+
+// prepareRust builds the Rust echo into dir with cargo, when there is a
+// Rust toolchain, and adds it to paths; otherwise it records why not in
+// rustNA. Either way the other rows run.
+func prepareRust(ctx context.Context, dir string, host modbuild.Target, paths map[string]string, stderr io.Writer) {
+	start := time.Now()
+	rep, err := modbuild.BuildRust(ctx, dir, host, rustEchoModule)
+	p, ok := rep.Paths[rustEchoModule]
+	switch {
+	case errors.Is(err, modbuild.ErrNoRust):
+		rustNA = "no Rust toolchain (cargo) to build the Rust SDK's echo"
+		return
+	case err != nil || !ok || !regularFile(p):
+		rustNA = fmt.Sprintf("building the Rust echo: %v", err)
+		fmt.Fprintf(stderr, "modules: Rust echo: %v\n", err)
+		return
+	}
+	paths[rustEcho] = p
+	if len(rep.Built) > 0 {
+		fmt.Fprintf(stderr, "modules: compiled the Rust echo with %s in %v\n", rep.Compiler, time.Since(start).Round(time.Millisecond))
+	}
+}
+
+func regularFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // fileNames returns the file names of the needed modules on t.

@@ -7,8 +7,6 @@ import (
 	"time"
 )
 
-func rawCallLoop(uintptr, []uintptr, time.Duration) (int64, time.Duration) { return 0, 0 }
-
 func rawCallN(uintptr, []uintptr, int) time.Duration { return 0 }
 
 func rawCallOnce(uintptr, []uintptr) uintptr { return ^uintptr(0) }

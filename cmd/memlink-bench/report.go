@@ -148,7 +148,7 @@ func describeEnv(cfg config, cgo bool) env {
 		calls:     cfg.calls,
 	}
 	if !cgo {
-		e.noCgo = "this binary was built without cgo (CGO_ENABLED=0, or no C compiler for go build)"
+		e.noCgo = "this binary was built without cgo (CGO_ENABLED=0 or no C compiler)"
 	}
 	return e
 }
@@ -298,7 +298,7 @@ func writeSection(w io.Writer, r *row, rs []Result) {
 // extraText is the text of the extra column for a result of row id.
 func extraText(id string, r *Result) string {
 	switch id {
-	case "call":
+	case "call", "rust":
 		if len(r.Allocs) == 0 {
 			return ""
 		}

@@ -121,6 +121,14 @@ var rows = []*row{
 		variants: isolatedVariants,
 	},
 	{
+		id: "rust", unit: "ns/call", baselines: callBaselines("ns/call"), extra: "allocs",
+		title: "rust: ns per CallAppend of the Rust SDK's echo (ABI 2, \"process\"), reused destination",
+		legend: "cgo, purego: the Rust module's memlink_call_v2 called as in the call row, interleaved\n" +
+			"in rounds the same way; compare the call row's abi2 for the same work in C",
+		reps:     func(s *suite) int { return s.cfg.rounds },
+		variants: rustVariants,
+	},
+	{
 		id: "memory", unit: "KB", baselines: fixed(baseline{baseDlopen, "KB"}),
 		title:    fmt.Sprintf("memory: KB resident per loaded module, %d private copies of echo", memoryCopies),
 		legend:   fmt.Sprintf("dlopen = Dlopen of %d copies of the file", memoryCopies),
@@ -261,13 +269,19 @@ func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, fun
 		_ = s.rt.Unload(h)
 		return nil, nil, fmt.Errorf("raw open: %w", err)
 	}
+	inited := false
 	teardown := func() error {
 		err := s.rt.Unload(h)
-		if cerr := rawloader.Close(lib); err == nil {
-			err = cerr
-		}
 		if cg != nil {
 			cg.Close()
+		}
+		if inited {
+			if fn, serr := rawloader.Sym(lib, abi.SymShutdown); serr == nil {
+				rawCallOnce(fn, nil)
+			}
+		}
+		if cerr := rawloader.Close(lib); err == nil {
+			err = cerr
 		}
 		return err
 	}
@@ -279,6 +293,13 @@ func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, fun
 	if err != nil {
 		return fail(fmt.Errorf("raw lookup %s: %w", symbol, err))
 	}
+	// The raw library is a load of its own (memlink calls a private
+	// copy): initialise it as memlink does its copy, so that a module
+	// keeping state from init (the Rust SDK's) answers the raw calls too.
+	if err := rawInit(lib); err != nil {
+		return fail(err)
+	}
+	inited = true
 	v2 := symbol == abi.SymCallV2
 	id := abi.MethodID(method)
 	args := bytes.Repeat([]byte{'x'}, n)
@@ -329,6 +350,39 @@ func setupCall(s *suite, module, method, symbol string, n int) (measureFunc, fun
 		return smp, nil
 	}
 	return measure, teardown, nil
+}
+
+// rawInit calls memlink_init with an empty configuration on a library
+// opened with the raw loader (the cgo yardstick opens the same file, so it
+// shares the initialised library).
+func rawInit(lib uintptr) error {
+	fn, err := rawloader.Sym(lib, abi.SymInit)
+	if err != nil {
+		return fmt.Errorf("raw lookup %s: %w", abi.SymInit, err)
+	}
+	if rc := int32(rawCallOnce(fn, []uintptr{0, 0})); rc != 0 {
+		return fmt.Errorf("raw %s returned %d (%s)", abi.SymInit, rc, abi.CodeText(rc))
+	}
+	return nil
+}
+
+// rustPayload is the Rust row's payload size.
+const rustPayload = 64
+
+func rustVariants(s *suite) []variant {
+	return []variant{{
+		name: fmt.Sprintf("echo/%dB", rustPayload),
+		setup: func() (measureFunc, func() error, error) {
+			if _, ok := s.modules[rustEcho]; !ok {
+				reason := rustNA
+				if reason == "" {
+					reason = "the Rust echo was not built"
+				}
+				return nil, nil, notAvailable{reason}
+			}
+			return setupCall(s, rustEcho, "process", abi.SymCallV2, rustPayload)
+		},
+	}}
 }
 
 func reloadVariants(s *suite) []variant {

@@ -1,6 +1,7 @@
 package plainfile
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -41,5 +42,22 @@ func TestOpenWaitsOutSharingViolation(t *testing.T) {
 	defer f.Close()
 	if b, err := io.ReadAll(f); err != nil || string(b) != "module" {
 		t.Fatalf("read %q, %v", b, err)
+	}
+}
+
+// TestOpenRefusesOtherKinds: the null device, the console and a directory
+// are not disk files and must be refused before anything reads them.
+func TestOpenRefusesOtherKinds(t *testing.T) {
+	for _, p := range []string{"NUL", "CONIN$", t.TempDir()} {
+		f, err := Open(p)
+		if err == nil {
+			f.Close()
+		}
+		if p == "CONIN$" && err != nil && !errors.Is(err, ErrNotRegular) {
+			continue // no console to open (a service, a CI runner): nothing to refuse
+		}
+		if !errors.Is(err, ErrNotRegular) {
+			t.Errorf("Open(%s) = %v; want ErrNotRegular", p, err)
+		}
 	}
 }

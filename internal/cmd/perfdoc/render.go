@@ -79,6 +79,14 @@ var rowDocs = map[string]rowDoc{
 			"over ns per call without.",
 		baseline: "`bare`: nanoseconds per call with no collector.",
 	},
+	"rust": {
+		title: "A module in Rust",
+		what: "Nanoseconds per 64-byte `CallAppend` of `process` on the Rust SDK's echo example " +
+			"(modules/rust, ABI 2, built with cargo), measured like the call row; compare the call row's " +
+			"`abi2/64B` for the same work in C. n/a where there is no Rust toolchain.",
+		baseline: "`cgo` and `purego`: the Rust module's `memlink_call_v2`, as in the call row.",
+		extra:    "allocs/call",
+	},
 	"isolated": {
 		title: "Isolated calls",
 		what: "Nanoseconds per 64-byte and 4-KiB echo `CallAppend` on a module loaded with " +
@@ -232,7 +240,7 @@ func render(b *strings.Builder, p *page) {
 
 // schema documents the fields of a JSON result: name, type, meaning.
 var schema = [][3]string{
-	{"row", "string", "row id: `load`, `call`, `unload`, `reload`, `concurrent`, `isolated`, `memory` or `metrics`"},
+	{"row", "string", "row id: `load`, `call`, `unload`, `reload`, `concurrent`, `isolated`, `rust`, `memory` or `metrics`"},
 	{"variant", "string", "variant within the row, e.g. `abi1/64B`, `stateful/100`, `same-handle/8`"},
 	{"status", "string", "`ok`; `n/a` when the figure cannot be measured on the platform; `failed`"},
 	{"error", "string", "why the variant failed or is n/a (omitted when `ok`)"},
@@ -335,7 +343,7 @@ func renderRow(b *strings.Builder, rs []result) {
 // extra is the text of a row's extra column.
 func extra(id string, r *result) string {
 	switch id {
-	case "call":
+	case "call", "rust":
 		if r.Allocs == nil {
 			return ""
 		}

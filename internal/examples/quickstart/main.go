@@ -75,6 +75,6 @@ func main() {
 			log.Fatal(err)
 		}
 		u, _ := rt.Usage(handles[name])
-		fmt.Printf("%-6s %-8q -> %-10q calls=%d arena=%dB\n", name, arg, out, u.CallCount, u.ArenaBytes)
+		fmt.Printf("%-6s %-8q -> %-10q calls=%d arena=%dB\n", name, arg, out, u.Calls, u.ArenaBytes)
 	}
 }
