@@ -95,6 +95,11 @@ var (
 	// filters, or an operating system other than Linux. The message names
 	// what is missing. Sandbox.BestEffort loads anyway on Linux.
 	ErrSandboxUnsupported = errors.New("sandbox not supported")
+	// ErrSandboxTooNarrow reports a registry module whose manifest
+	// declares that it needs more than the Isolation.Sandbox it was loaded
+	// with grants; the message names each difference. Nothing of the file
+	// has run.
+	ErrSandboxTooNarrow = errors.New("sandbox narrower than the module needs")
 )
 
 // CallError is the error of a call whose module returned a non-zero code.

@@ -129,6 +129,9 @@ type Resolution struct {
 	// knows it (a registry manifest does), or "". The runtime enforces it
 	// on the bytes it actually opens, like a digest pinned in the Ref.
 	Digest string
+	// Sandbox is what the module declares it needs of a sandbox (a
+	// registry manifest's "sandbox"), or nil.
+	Sandbox *Sandbox
 }
 
 // Resolver turns a module reference into a file to load. It is consulted

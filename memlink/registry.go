@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/memlink/memlink-go/internal/plainfile"
 )
 
 // Registry is a local module registry: a directory laid out as
@@ -42,6 +44,10 @@ type Manifest struct {
 	Version string `json:"version"`
 	// Modules maps "GOOS/GOARCH" to the module file built for it.
 	Modules map[string]ManifestModule `json:"modules"`
+	// Sandbox, when present, declares what the module needs of a
+	// sandbox: loaded with an Isolation.Sandbox that grants less, it is
+	// refused with ErrSandboxTooNarrow (see Sandbox.covers).
+	Sandbox *Sandbox `json:"sandbox,omitempty"`
 }
 
 // ManifestModule is one platform's file in a Manifest.
@@ -93,6 +99,13 @@ func ParseManifest(b []byte) (Manifest, error) {
 			return Manifest{}, fmt.Errorf("manifest: %s: sha256 %q is not 64 hex digits", plat, mod.SHA256)
 		}
 	}
+	if m.Sandbox != nil {
+		for _, p := range append(slices.Clone(m.Sandbox.Read), m.Sandbox.Write...) {
+			if !filepath.IsAbs(p) {
+				return Manifest{}, fmt.Errorf("manifest: sandbox path %q is not absolute", p)
+			}
+		}
+	}
 	return m, nil
 }
 
@@ -119,6 +132,15 @@ func parseManifestJSON(b []byte) (Manifest, error) {
 				})
 				m.Modules[plat] = mod
 				return err
+			})
+		},
+		"sandbox": func() error {
+			m.Sandbox = &Sandbox{}
+			return readObject(dec, "sandbox", map[string]func() error{
+				"read":    func() (err error) { m.Sandbox.Read, err = readStrings(dec, "sandbox.read"); return err },
+				"write":   func() (err error) { m.Sandbox.Write, err = readStrings(dec, "sandbox.write"); return err },
+				"network": func() (err error) { m.Sandbox.Network, err = readBool(dec, "sandbox.network"); return err },
+				"exec":    func() (err error) { m.Sandbox.Exec, err = readBool(dec, "sandbox.exec"); return err },
 			})
 		},
 	})
@@ -204,6 +226,42 @@ func readString(dec *json.Decoder, where string) (string, error) {
 	return s, nil
 }
 
+// readStrings reads a JSON array of strings (not null).
+func readStrings(dec *json.Decoder, where string) ([]string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, fmt.Errorf("%s: want an array of strings, have %v", where, tok)
+	}
+	list := []string{}
+	for dec.More() {
+		v, err := readString(dec, where)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return list, nil
+}
+
+// readBool reads a JSON true or false (not null, not another type).
+func readBool(dec *json.Decoder, where string) (bool, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
+	v, ok := tok.(bool)
+	if !ok {
+		return false, fmt.Errorf("%s: want true or false, have %v", where, tok)
+	}
+	return v, nil
+}
+
 func join(where, key string) string {
 	if where == "" {
 		return key
@@ -275,23 +333,18 @@ func (r *Registry) Resolve(ref Ref) (Resolution, error) {
 			skipped = append(skipped, fmt.Sprintf("%s: no module for %s (has %s)", v, platform, strings.Join(plats, ", ")))
 			continue
 		}
-		return Resolution{Path: filepath.Join(vdir, mod.File), Digest: strings.ToLower(mod.SHA256)}, nil
+		return Resolution{Path: filepath.Join(vdir, mod.File), Digest: strings.ToLower(mod.SHA256), Sandbox: m.Sandbox.clone()}, nil
 	}
 	return Resolution{}, fmt.Errorf("%w: %s: no usable version in %s: %s", ErrNotFound, ref, dir, strings.Join(skipped, "; "))
 }
 
+// readManifest reads and parses a manifest. Like a module file, it must be
+// a regular file (a FIFO or a device is refused without blocking) of
+// bounded size.
 func readManifest(path string) (Manifest, error) {
-	f, err := os.Open(path)
+	b, err := plainfile.ReadFile(path, maxManifest)
 	if err != nil {
 		return Manifest{}, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxManifest+1))
-	if err != nil {
-		return Manifest{}, err
-	}
-	if len(b) > maxManifest {
-		return Manifest{}, fmt.Errorf("%s is larger than %d bytes", path, maxManifest)
 	}
 	return ParseManifest(b)
 }
@@ -311,7 +364,7 @@ func (r *Registry) Publish(name, ver, path string) error {
 	if err := os.MkdirAll(vdir, 0o755); err != nil {
 		return fmt.Errorf("memlink: publish: %w", err)
 	}
-	b, err := os.ReadFile(path)
+	b, err := plainfile.ReadFile(path, DefaultMaxModuleSize)
 	if err != nil {
 		return fmt.Errorf("memlink: publish: %w", err)
 	}

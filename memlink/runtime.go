@@ -170,6 +170,11 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 	fail := func(err error) (*instance, error) {
 		return nil, &LoadError{Ref: ref.String(), Path: path, Err: err}
 	}
+	if lo.isolation != nil {
+		if err := lo.isolation.Sandbox.covers(res.Sandbox); err != nil {
+			return fail(err)
+		}
+	}
 	want, err := pinnedDigest(ref.Digest(), res.Digest, lo.digest)
 	if err != nil {
 		return fail(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -38,27 +39,75 @@ import (
 // fails with ErrSandboxUnsupported naming what is missing, unless
 // BestEffort is set. Other operating systems have no sandbox: Load fails
 // with ErrSandboxUnsupported, BestEffort or not.
+//
+// In a registry manifest, "sandbox" declares what a module needs, in the
+// same terms ({"read": [...], "write": [...], "network": false, "exec":
+// false}); a host whose Sandbox grants less gets ErrSandboxTooNarrow.
 type Sandbox struct {
 	// Read lists absolute paths of files and directory trees the module
 	// may read. A symbolic link grants what it points to when the worker
 	// starts. Each path must exist at Load.
-	Read []string
+	Read []string `json:"read,omitempty"`
 	// Write lists absolute paths of files and directory trees the module
 	// may read, write, create files and directories in, rename within
 	// and remove from, including files created there after Load.
-	Write []string
+	Write []string `json:"write,omitempty"`
 	// Network allows sockets. False denies socket(2) and socketpair(2)
 	// for every address family, AF_UNIX included.
-	Network bool
+	Network bool `json:"network,omitempty"`
 	// Exec allows starting programs and processes (execve, fork, clone
 	// without CLONE_THREAD), and executing the files Read grants. False
 	// denies them; threads stay allowed.
-	Exec bool
+	Exec bool `json:"exec,omitempty"`
 	// BestEffort loads the module with what the kernel can enforce when
 	// it cannot enforce everything, instead of failing with
 	// ErrSandboxUnsupported (on Linux). Runtime.SandboxReport says what
-	// is in force.
-	BestEffort bool
+	// is in force. A manifest cannot set it.
+	BestEffort bool `json:"-"`
+}
+
+// covers checks that s (a host's grant; nil grants everything) gives a
+// module all that need (its manifest's declaration; nil needs nothing):
+// each path it reads under a Read or Write path, each it writes under a
+// Write path (compared as cleaned paths, without following links), and
+// Network and Exec when it needs them.
+func (s *Sandbox) covers(need *Sandbox) error {
+	if s == nil || need == nil {
+		return nil
+	}
+	under := func(p string, roots ...[]string) bool {
+		p = filepath.Clean(p)
+		for _, list := range roots {
+			for _, r := range list {
+				r = filepath.Clean(r)
+				if p == r || strings.HasPrefix(p, strings.TrimSuffix(r, "/")+"/") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var missing []string
+	for _, p := range need.Read {
+		if !under(p, s.Read, s.Write) {
+			missing = append(missing, "read "+p)
+		}
+	}
+	for _, p := range need.Write {
+		if !under(p, s.Write) {
+			missing = append(missing, "write "+p)
+		}
+	}
+	if need.Network && !s.Network {
+		missing = append(missing, "network")
+	}
+	if need.Exec && !s.Exec {
+		missing = append(missing, "exec")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: its manifest asks for %s, which Isolation.Sandbox does not grant", ErrSandboxTooNarrow, strings.Join(missing, ", "))
 }
 
 // clone returns a copy that shares nothing with s, or nil for nil: the

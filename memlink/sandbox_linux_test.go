@@ -1,6 +1,7 @@
 package memlink_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -9,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -52,9 +52,6 @@ func try(t *testing.T, rt *memlink.Runtime, h memlink.Handle, attempt string) st
 	}
 	return string(out)
 }
-
-// errnoOf formats an errno the way escape.c returns it.
-func errnoOf(e syscall.Errno) string { return strconv.Itoa(int(e)) }
 
 // expect checks each attempt's result.
 func expect(t *testing.T, rt *memlink.Runtime, h memlink.Handle, cases [][2]string) {
@@ -314,8 +311,7 @@ func TestSandboxSignalsWithoutLandlockScope(t *testing.T) {
 // TestSandboxControl makes the same attempts without a sandbox: each of
 // them works there, so each denial above is the sandbox's doing.
 func TestSandboxControl(t *testing.T) {
-	readDir, _, outDir := escapeDirs(t)
-	_ = readDir
+	_, _, outDir := escapeDirs(t)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -463,4 +459,88 @@ func TestSandboxBadPolicy(t *testing.T) {
 	if _, ok := rt.SandboxReport(0); ok {
 		t.Error("SandboxReport(0) ok")
 	}
+}
+
+// TestSandboxManifest: a registry module declares what it needs; a host
+// granting less is refused before anything of the module runs.
+func TestSandboxManifest(t *testing.T) {
+	data := t.TempDir()
+	dir := t.TempDir()
+	reg := &memlink.Registry{Dir: dir}
+	if err := reg.Publish("escape", "1.0.0", modtest.Path(t, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	mpath := filepath.Join(dir, "escape", "1.0.0", memlink.ManifestFile)
+	b, err := os.ReadFile(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	raw["sandbox"] = map[string]any{"read": []string{data + "/sub"}, "network": true}
+	b, _ = json.Marshal(raw)
+	if err := os.WriteFile(mpath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rt := newRuntime(t, memlink.WithRegistry(dir))
+	ref := memlink.MustParseRef("escape@1.0.0")
+	for _, c := range []struct {
+		sb   *memlink.Sandbox
+		want string // "" loads
+	}{
+		{&memlink.Sandbox{}, "read " + data + "/sub, network"},
+		{&memlink.Sandbox{Read: []string{data}}, "asks for network,"},
+		{&memlink.Sandbox{Write: []string{data}, Network: true}, ""},
+		{nil, ""}, // unconfined: everything is granted
+	} {
+		h, err := rt.Load(ref, memlink.WithIsolation(memlink.Isolation{Sandbox: c.sb}))
+		skipWithoutExec(t, err)
+		if errors.Is(err, memlink.ErrSandboxUnsupported) {
+			t.Skipf("no sandbox here: %v", err)
+		}
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%+v: %v", c.sb, err)
+		case c.want != "" && (!errors.Is(err, memlink.ErrSandboxTooNarrow) || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%+v: err = %v, want ErrSandboxTooNarrow naming %q", c.sb, err, c.want)
+		}
+		if err == nil {
+			rt.Unload(h)
+		}
+	}
+	if m, err := memlink.ParseManifest(b); err != nil || m.Sandbox == nil || !m.Sandbox.Network || len(m.Sandbox.Read) != 1 {
+		t.Errorf("ParseManifest: %+v, %v", m.Sandbox, err)
+	}
+	// The sandbox declaration is read as strictly as the rest.
+	for bad, want := range map[string]string{
+		`{"network":"yes"}`:             "want true or false",
+		`{"read":"/x"}`:                 "want an array",
+		`{"READ":["/x"]}`:               `unknown key "sandbox.READ"`,
+		`{"read":["/x"],"read":["/y"]}`: "duplicate key",
+		`{"write":["rel"]}`:             "not absolute",
+		`{"best_effort":true}`:          "unknown key",
+	} {
+		raw["sandbox"] = json.RawMessage(bad)
+		b, _ := json.Marshal(raw)
+		if _, err := memlink.ParseManifest(b); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("sandbox %s: %v, want %q", bad, err, want)
+		}
+	}
+}
+
+// TestSandboxMemoryLimit: a sandboxed worker still measures itself for
+// MemoryLimit (through the /proc/self/status descriptor stage 1 opened).
+func TestSandboxMemoryLimit(t *testing.T) {
+	rt := newRuntime(t)
+	h, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "escape")), memlink.WithIsolation(memlink.Isolation{MemoryLimit: 64 << 20, Sandbox: &memlink.Sandbox{}}))
+	skipWithoutExec(t, err)
+	if errors.Is(err, memlink.ErrSandboxUnsupported) {
+		t.Skipf("no sandbox here: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, rt, h, [][2]string{{"read /proc/self/status", eacces}, {"udp", eacces}})
 }

@@ -479,17 +479,9 @@ func (w *DirWatcher) readSums() {
 // skipped. Any other line makes the whole file unusable, so that a
 // truncated or hand-edited list refuses modules rather than trusting them.
 func readSums(path string) (map[string]string, error) {
-	f, err := plainfile.Open(path)
+	b, err := plainfile.ReadFile(path, maxSumsSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", SumsFile, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSumsSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", SumsFile, err)
-	}
-	if len(b) > maxSumsSize {
-		return nil, fmt.Errorf("%s is larger than %d bytes", SumsFile, maxSumsSize)
 	}
 	list := make(map[string]string)
 	sc := bufio.NewScanner(bytes.NewReader(b))

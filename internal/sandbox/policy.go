@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -47,14 +46,6 @@ const (
 	// gap: ABI 3 (Linux 6.2) controls truncate(2), which ABI 1 and 2 let
 	// through on any file.
 	LandlockFS = 3
-	// landlockNet adds TCP bind and connect rules (ABI 4, Linux 6.7): a
-	// second wall behind seccomp's socket denial.
-	landlockNet = 4
-	// landlockIoctl controls ioctl on device files (ABI 5, Linux 6.10).
-	landlockIoctl = 5
-	// landlockScope keeps signals and abstract UNIX sockets inside the
-	// sandbox (ABI 6, Linux 6.12).
-	landlockScope = 6
 )
 
 // Plan is a Policy and what the worker enforces of it on this kernel.
@@ -134,9 +125,6 @@ const KilledSummary = "ptrace, process_vm_*, mount and the new mount API, bpf, p
 const (
 	// EnvPlan carries the JSON Plan from the host to the worker.
 	EnvPlan = "MEMLINK_ISOLATE_SANDBOX"
-	// envStage marks the confined image (stage 2) and carries what
-	// stage 1 hands it: "2:<fd of /proc/self/status>".
-	envStage = "MEMLINK_ISOLATE_SANDBOX_STAGE"
 )
 
 // keptEnv are the variables of the host's environment a sandboxed worker
@@ -162,12 +150,4 @@ func WorkerEnv(env []string, pl *Plan, marks ...string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func decodePlan(s string) (*Plan, error) {
-	var pl Plan
-	if err := json.Unmarshal([]byte(s), &pl); err != nil {
-		return nil, errors.New("bad sandbox plan: " + err.Error())
-	}
-	return &pl, nil
 }

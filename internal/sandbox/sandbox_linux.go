@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,30 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+// Landlock ABI versions of optional features.
+const (
+	// landlockNet adds TCP bind and connect rules (ABI 4, Linux 6.7): a
+	// second wall behind seccomp's socket denial.
+	landlockNet = 4
+	// landlockIoctl controls ioctl on device files (ABI 5, Linux 6.10).
+	landlockIoctl = 5
+	// landlockScope keeps signals and abstract UNIX sockets inside the
+	// sandbox (ABI 6, Linux 6.12).
+	landlockScope = 6
+)
+
+// envStage marks the confined image (stage 2) and carries what stage 1
+// hands it: "2:<fd of /proc/self/status>".
+const envStage = "MEMLINK_ISOLATE_SANDBOX_STAGE"
+
+func decodePlan(s string) (*Plan, error) {
+	var pl Plan
+	if err := json.Unmarshal([]byte(s), &pl); err != nil {
+		return nil, errors.New("bad sandbox plan: " + err.Error())
+	}
+	return &pl, nil
+}
 
 // Supported reports whether this platform has a sandbox at all.
 const Supported = true
