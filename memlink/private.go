@@ -30,6 +30,7 @@ type privateFile struct {
 // remove releases the copy once the library that uses it is closed.
 func (p *privateFile) remove() error {
 	if p.memfd != nil {
+		p.noteStuck()
 		return p.memfd.Close()
 	}
 	return removePrivateCopy(p.path)

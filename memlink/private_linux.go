@@ -6,7 +6,10 @@ import (
 	"hash"
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
+
+	"github.com/memlink/memlink-go/internal/callpath"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,7 +18,8 @@ import (
 // against any change and returns it as a private file opened through
 // /proc/self/fd. The memfd stays open while the library is loaded: the
 // loader identifies images by path, and a closed descriptor number could be
-// reused by the next copy.
+// reused by the next copy. For the same reason a number whose image stayed
+// mapped after its library was closed is never used again (stuckNames).
 func memfdCopy(src io.Reader, size int64, name string, head []byte, h hash.Hash) (*privateFile, error) {
 	fd, err := unix.MemfdCreate("memlink:"+name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
@@ -31,12 +35,71 @@ func memfdCopy(src io.Reader, size int64, name string, head []byte, h hash.Hash)
 		f.Close()
 		return nil, err
 	}
+	chosen, err := avoidStuckNames(fd)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if chosen != fd {
+		f.Close()
+		fd, f = chosen, os.NewFile(uintptr(chosen), "memlink:"+name)
+	}
 	path := fmt.Sprintf("/proc/self/fd/%d", fd)
 	if !procFDWorks(path) {
 		f.Close()
 		return nil, errors.New("no /proc/self/fd to open a memfd through")
 	}
 	return &privateFile{path: path, memfd: f}, nil
+}
+
+// stuckNames holds the descriptor numbers whose /proc/self/fd/N name still
+// belongs to a loaded image: the loader matches images by name before it
+// opens anything, so a copy opened by such a name would get that old image
+// back instead of its own bytes.
+var stuckNames sync.Map // int -> struct{}
+
+// avoidStuckNames returns a descriptor for the same memfd whose name no
+// loaded image claims: fd itself, or a duplicate with another number. The
+// caller keeps owning fd (and closes it when another number is returned);
+// duplicates tried and refused are closed here.
+func avoidStuckNames(fd int) (int, error) {
+	var refused []int
+	defer func() {
+		for _, r := range refused {
+			unix.Close(r)
+		}
+	}()
+	cur := fd
+	for range 64 {
+		if _, stuck := stuckNames.Load(cur); !stuck {
+			return cur, nil
+		}
+		next, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, cur+1)
+		if err != nil {
+			return -1, err
+		}
+		if cur != fd {
+			refused = append(refused, cur)
+		}
+		cur = next
+	}
+	if cur != fd {
+		refused = append(refused, cur)
+	}
+	return -1, errors.New("every descriptor number tried names an image that is still loaded")
+}
+
+// noteStuck records that the image loaded from p did not unmap when it was
+// closed, so that no later copy is opened by its name. It runs after the
+// library was closed and before the memfd is.
+func (p *privateFile) noteStuck() {
+	if p.memfd == nil || !callpath.StillLoaded(p.path) {
+		return
+	}
+	var fd int
+	if _, err := fmt.Sscanf(p.path, "/proc/self/fd/%d", &fd); err == nil {
+		stuckNames.Store(fd, struct{}{})
+	}
 }
 
 // procFDWorked records that a memfd could be reached through

@@ -65,6 +65,7 @@ var all = []Module{
 	{Name: "bomb", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=5"}, Doc: `crashy whose "process" allocates memory without bound`},
 	{Name: "kv", Source: "kv.c", Doc: `ABI 2 with memlink_host_bind: logs, and "get"/"put" call the host functions "kv.get"/"kv.put"`},
 	{Name: "hostmisuse", Source: "hostmisuse.c", Doc: "ABI 2: misuses its host table (unknown ids, huge args, calls after its own unload from a thread)"},
+	{Name: "pinned", Source: "pinned.c", Doc: `ABI 1: keeps itself mapped after unload (RTLD_NODELETE); every method answers "pinned"`},
 	{Name: "escapee", Source: "escapee.c", Doc: `ABI 1: "fork", "orphan" and "daemon" leave processes behind, "shm" fills shared memory; init can sleep`},
 }
 
