@@ -6,7 +6,6 @@ import (
 
 	"context"
 	"fmt"
-	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/internal/filewatch"
 	"sync"
 	"time"
@@ -56,15 +55,6 @@ func (c WatchConfig) debounce() time.Duration {
 		return 100 * time.Millisecond
 	}
 	return c.Debounce
-}
-
-// SettleFor returns the settle period in force for a debounce period d
-// when settle is zero or negative: ten times d, at least one second.
-func SettleFor(settle, d time.Duration) time.Duration {
-	if settle > 0 {
-		return settle
-	}
-	return max(10*d, time.Second)
 }
 
 func (c WatchConfig) logger() *slog.Logger {
@@ -129,7 +119,7 @@ func Watch[H any](ctx context.Context, r Reloader[H], h H, path string, cfg Watc
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
-	tr := filewatch.Tracker{Debounce: cfg.debounce(), Settle: SettleFor(cfg.Settle, cfg.debounce())}
+	tr := filewatch.Tracker{Debounce: cfg.debounce(), Settle: filewatch.SettleFor(cfg.Settle, cfg.debounce())}
 	tr.Start(sig)
 	go w.run(ctx, n, &tr, cfg, func() (Report, error) { return r.ReloadFile(h, path, cfg.Reload) })
 	return w, nil
@@ -152,18 +142,11 @@ func (w *Watcher) Close() error {
 	return nil
 }
 
-// CheckModule is the validation a watcher applies before it reloads: the
-// file must be a complete shared library for this platform.
-func CheckModule(path string) error {
-	_, err := abi.CheckFile(path)
-	return err
-}
-
 func (w *Watcher) run(ctx context.Context, n filewatch.Notifier, tr *filewatch.Tracker, cfg WatchConfig, reload func() (Report, error)) {
 	defer close(w.done)
 	defer w.out.Close()
 	defer n.Close()
-	check := func() error { return CheckModule(w.path) }
+	check := func() error { return filewatch.CheckModule(w.path) }
 	for {
 		wait := cfg.interval()
 		if next := tr.Next(); !next.IsZero() {

@@ -54,6 +54,9 @@ var (
 	// its registry manifest. Nothing of the file has run. The error is a
 	// *DigestError naming both digests.
 	ErrDigestMismatch = errors.New("module digest mismatch")
+	// ErrNotListed reports a module file that its directory's SHA256SUMS
+	// (see WatchDir) does not list; it matches ErrDigestMismatch too.
+	ErrNotListed = fmt.Errorf("not listed in %s: %w", SumsFile, ErrDigestMismatch)
 	// ErrInsecureModule reports a module file that users other than this
 	// process's could replace (Unix): the file, a directory its lookup
 	// passes through (following symbolic links) or a link followed is

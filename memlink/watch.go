@@ -138,10 +138,6 @@ const SumsFile = "SHA256SUMS"
 // maxSumsSize bounds the digest list that is read.
 const maxSumsSize = 1 << 20
 
-// ErrNotListed reports a module file that a directory's SHA256SUMS does not
-// list; matched with errors.Is together with ErrDigestMismatch.
-var ErrNotListed = fmt.Errorf("not listed in %s: %w", SumsFile, ErrDigestMismatch)
-
 // DirWatcher keeps a directory and the modules loaded from it in step. Make
 // one with Runtime.WatchDir; stop it with Close or by cancelling the
 // context given to WatchDir.
@@ -334,13 +330,13 @@ func (w *DirWatcher) scan(now time.Time, initial bool) {
 }
 
 func (w *DirWatcher) settle() time.Duration {
-	return hotreload.SettleFor(w.cfg.Settle, w.cfg.debounce())
+	return filewatch.SettleFor(w.cfg.Settle, w.cfg.debounce())
 }
 
 // check is the readiness test of a stable file: a complete module, and
 // listed with its digest when the directory has SHA256SUMS.
 func (w *DirWatcher) check(file, path string) error {
-	if err := hotreload.CheckModule(path); err != nil {
+	if err := filewatch.CheckModule(path); err != nil {
 		return err
 	}
 	want, err := w.digest(file)

@@ -1,6 +1,27 @@
 package filewatch
 
-import "time"
+import (
+	"time"
+
+	"github.com/memlink/memlink-go/abi"
+)
+
+// SettleFor returns the settle period in force for a debounce period d
+// when settle is zero or negative: ten times d, at least one second.
+func SettleFor(settle, d time.Duration) time.Duration {
+	if settle > 0 {
+		return settle
+	}
+	return max(10*d, time.Second)
+}
+
+// CheckModule is the validation a watcher applies before it acts: the file
+// must be a complete shared library for this platform (abi.CheckFile: its
+// headers and every extent they declare inside the file).
+func CheckModule(path string) error {
+	_, err := abi.CheckFile(path)
+	return err
+}
 
 // Action is what a Tracker asks of its watcher after an observation.
 type Action int
