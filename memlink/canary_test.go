@@ -33,7 +33,10 @@ func TestEveryModuleBufferIsGuarded(t *testing.T) {
 			rt := memlink.New()
 			t.Cleanup(func() { rt.Close() })
 			path := modtest.Path(t, "greedy")
-			load := func() memlink.Handle {
+			// load takes the subtest's t: a skip must end the subtest that
+			// called it, not its parent.
+			load := func(t *testing.T) memlink.Handle {
+				t.Helper()
 				h, err := rt.Load(memlink.MustParseRef(path), lo...)
 				if isolated && errors.Is(err, syscall.ENOEXEC) {
 					t.Skipf("cannot start a worker process from this program here: %v", err)
@@ -45,7 +48,7 @@ func TestEveryModuleBufferIsGuarded(t *testing.T) {
 			}
 
 			t.Run("retry", func(t *testing.T) {
-				h := load()
+				h := load(t)
 				if got := call(t, rt, h, "small", ""); got != "ok" {
 					t.Fatalf("small = %q", got)
 				}
@@ -68,7 +71,7 @@ func TestEveryModuleBufferIsGuarded(t *testing.T) {
 			})
 
 			t.Run("state", func(t *testing.T) {
-				h := load()
+				h := load(t)
 				_, err := rt.Reload(h, memlink.MustParseRef(path), hotreload.Config{PreserveState: true})
 				if !errors.Is(err, hotreload.ErrStateTransfer) || !errors.Is(err, memlink.ErrModuleCorrupted) {
 					t.Fatalf("stateful reload of an overrunning state: %v", err)
