@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -478,7 +479,13 @@ func TestHostMisuse(t *testing.T) {
 	// In place: the module pins itself in memory (for its late thread),
 	// and the dynamic loader then matches later loads by file name; a
 	// private copy's name (/proc/self/fd/N) comes back for other modules.
-	h, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "hostmisuse")), memlink.LoadInPlace())
+	path := modtest.Path(t, "hostmisuse")
+	if runtime.GOOS == "windows" {
+		// A pinned DLL cannot be deleted while the process runs, so this
+		// copy stays out of t.TempDir, whose cleanup would fail.
+		path = pinnedCopy(t, path)
+	}
+	h, err := rt.Load(memlink.MustParseRef(path), memlink.LoadInPlace())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -573,4 +580,24 @@ func TestRuntimeEventsLogged(t *testing.T) {
 	if len(q) != 1 || q[0]["level"] != "ERROR" || q[0]["module"] != "overflow" || q[0]["method"] != "x" {
 		t.Errorf("quarantine records (want one, at the first corruption): %v", q)
 	}
+}
+
+// pinnedCopy copies the module at path into a directory of its own that is
+// not removed: a module that pins itself keeps its file in use until the
+// process ends.
+func pinnedCopy(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "memlink-pinned-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, filepath.Base(path))
+	if err := os.WriteFile(p, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
