@@ -343,7 +343,7 @@ func (w *DirWatcher) check(file, path string) error {
 	if err != nil || want == "" {
 		return err
 	}
-	got, err := fileDigest(path)
+	got, err := fileDigest(path, w.rt.opts.maxModuleSize)
 	if err != nil {
 		return err
 	}
@@ -500,16 +500,23 @@ func readSums(path string) (map[string]string, error) {
 	return list, nil
 }
 
-// fileDigest is the SHA-256 of the file at path, in hexadecimal.
-func fileDigest(path string) (string, error) {
+// fileDigest is the SHA-256 of the file at path, in hexadecimal. A file
+// larger than limit (the runtime's maximum module size, which Load would
+// refuse anyway) is not read to its end: a huge file dropped into a
+// watched directory is checked again every debounce period while pending.
+func fileDigest(path string, limit int64) (string, error) {
 	f, err := plainfile.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	n, err := io.Copy(h, io.LimitReader(f, limit+1))
+	if err != nil {
 		return "", err
+	}
+	if n > limit {
+		return "", fmt.Errorf("%s: %w: more than %d bytes", path, ErrModuleTooLarge, limit)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -616,3 +616,26 @@ func needSymlinks(t *testing.T) {
 		t.Skipf("symbolic links cannot be renamed over each other here: %v", err)
 	}
 }
+
+// A listed file over the runtime's maximum module size is refused, and the
+// readiness check does not hash it to its end.
+func TestWatchDirTooLargeListedFile(t *testing.T) {
+	v1, _ := versions(t)
+	dir := t.TempDir()
+	name := libName("big")
+	writeFile(t, filepath.Join(dir, name), v1)
+	writeFile(t, filepath.Join(dir, memlink.SumsFile), []byte(sumLine(v1, name)))
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(dir, name), old, old)
+	rt := memlink.New(memlink.WithMaxModuleSize(int64(len(v1) / 2)))
+	defer rt.Close()
+	w, err := rt.WatchDir(context.Background(), dir, memlink.DirWatchConfig{Debounce: testDebounce})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ev := nextDirEvent(t, w, 10*time.Second)
+	if ev.Kind != memlink.DirFailed || !errors.Is(ev.Err, memlink.ErrModuleTooLarge) {
+		t.Fatalf("%v: %v, want DirFailed with ErrModuleTooLarge", ev.Kind, ev.Err)
+	}
+}
