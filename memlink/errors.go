@@ -243,9 +243,11 @@ type CrashError struct {
 	// its runtime closed) while the call still ran.
 	Reason string
 	// Signal names the signal that ended the worker, such as "SIGSEGV",
+	// or on Windows the exception, such as "EXCEPTION_ACCESS_VIOLATION",
 	// or is empty when it exited.
 	Signal string
-	// ExitCode is the worker's exit status, or -1 when a signal ended it.
+	// ExitCode is the worker's exit status, or -1 when a signal ended it;
+	// on Windows, the exception's code (0xC0000005) when Signal names one.
 	ExitCode int
 	// Pid is the worker's process id.
 	Pid int
@@ -262,9 +264,12 @@ func (e *CrashError) Error() string {
 	b.WriteString("module ")
 	b.WriteString(e.Module)
 	b.WriteString(" crashed: ")
-	if e.Signal != "" {
+	switch {
+	case e.Signal != "" && e.ExitCode > 0:
+		fmt.Fprintf(&b, "%s (0x%08X)", e.Signal, uint32(e.ExitCode))
+	case e.Signal != "":
 		b.WriteString(e.Signal)
-	} else {
+	default:
 		b.WriteString("exit status ")
 		b.WriteString(strconv.Itoa(e.ExitCode))
 	}

@@ -66,9 +66,11 @@ type Exit struct {
 	Reason Reason
 	// Pid is the worker's process id.
 	Pid int
-	// Signal names the signal that killed it ("SIGSEGV"), or is empty.
+	// Signal names the signal that killed it ("SIGSEGV"), or on Windows
+	// the exception ("EXCEPTION_ACCESS_VIOLATION"), or is empty.
 	Signal string
-	// Status is the exit status, or -1 when a signal killed it.
+	// Status is the exit status, or -1 when a signal killed it; on
+	// Windows, the exception's code when Signal names one.
 	Status int
 	// MaxRSS is the worker's peak resident memory in bytes, where known.
 	MaxRSS uint64
@@ -82,6 +84,8 @@ type Exit struct {
 func (e *Exit) String() string {
 	var s string
 	switch {
+	case e.Signal != "" && e.Status > 0:
+		s = e.Signal + " (" + statusHex(e.Status) + ")"
 	case e.Signal != "":
 		s = e.Signal
 	default:
@@ -92,6 +96,9 @@ func (e *Exit) String() string {
 	}
 	return s
 }
+
+// statusHex formats a Windows exception code, such as 0xC0000005.
+func statusHex(n int) string { return fmt.Sprintf("0x%08X", uint32(n)) }
 
 // FailKind classifies a Failure.
 type FailKind int

@@ -1,5 +1,3 @@
-//go:build unix
-
 package isolate
 
 import (
@@ -9,12 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -32,6 +29,7 @@ type worker struct {
 	proc     *os.Process
 	lifeline *os.File // write end of the lifeline; closing it ends the worker
 	born     time.Time
+	sys      workerSys // what this platform keeps per worker (host_*.go)
 
 	life life         // the lifecycle: see life.go for its order
 	refs atomic.Int64 // users of the mapping: the reaper and each request
@@ -65,7 +63,7 @@ type response struct {
 // RLIMIT_AS (see limitMemory).
 func workerEnv(cfg *Config) []string {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, EnvWorker+"=") })
-	if cfg.MemoryLimit > 0 && MemoryLimitEnforced && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "MALLOC_ARENA_MAX=") }) {
+	if cfg.MemoryLimit > 0 && runtime.GOOS == "linux" && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "MALLOC_ARENA_MAX=") }) {
 		env = append(env, "MALLOC_ARENA_MAX=1")
 	}
 	return append(env, EnvWorker+"="+strings.Repeat("1", protoVersion))
@@ -84,35 +82,10 @@ func regionBytes(cfg *Config) int {
 	return newGeometry(cfg.Slots, cfg.ArgCap, cfg.OutputCap, os.Getpagesize()).size()
 }
 
-// startWorker creates a shared region and starts a worker process on it.
-// The module is not loaded yet; see load.
-func startWorker(c *Client) (*worker, error) {
-	cfg := &c.cfg
-	g := newGeometry(cfg.Slots, cfg.ArgCap, cfg.OutputCap, os.Getpagesize())
-	f, err := createShm(g.size())
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close() // the mappings and the child's copy keep it alive
-	mem, err := mapShared(f, g.size())
-	if err != nil {
-		return nil, err
-	}
-	bell, err := newHostBell(g.slots)
-	if err != nil {
-		_ = unmap(mem) // the error to report is the one above
-		return nil, err
-	}
-	h := header{geometry: g, maxOutput: uint64(cfg.MaxOutput), memLimit: uint64(max(cfg.MemoryLimit, 0)), spin: uint64(cfg.Spin)}
-	rand.Read(h.canary[:])
-	extra := []*os.File{f, nil}
-	if cfg.File != nil {
-		extra = append(extra, cfg.File)
-	}
-	if children := bell.childFiles(); len(children) > 0 {
-		h.pipeBase = uint32(fdRegion + len(extra))
-		extra = append(extra, children...)
-	}
+// newWorker lays out the shared region mem for geometry g (header h,
+// every slot's canary) and returns the host's side of a worker on it, not
+// started yet.
+func newWorker(c *Client, g geometry, mem []byte, bell *hostBell, h *header) *worker {
 	h.put(mem)
 	w := &worker{c: c, g: g, mem: mem, bell: bell, sem: make(chan struct{}, g.slots)}
 	w.life.init()
@@ -123,69 +96,33 @@ func startWorker(c *Client) (*worker, error) {
 		w.slots[i] = hostSlot{i: i, v: slotView{base: mem[base:end:end], g: &w.g}}
 		copy(w.slots[i].v.canary(), h.canary[:])
 	}
-	cleanup := func() {
-		bell.close()
-		_ = unmap(mem) // the error to report is the caller's
+	return w
+}
+
+// newHeader is the header of a new worker's region for cfg.
+func newHeader(cfg *Config, g geometry) header {
+	h := header{geometry: g, maxOutput: uint64(cfg.MaxOutput), memLimit: uint64(max(cfg.MemoryLimit, 0)), spin: uint64(cfg.Spin)}
+	rand.Read(h.canary[:])
+	return h
+}
+
+// outputs returns the stdout and stderr of a new worker: the host's own,
+// or with Config.Output pipes whose lines go there. started is to be
+// called once the child has its copies.
+func outputs(cfg *Config) (stdout, stderr *os.File, started func(), err error) {
+	if cfg.Output == nil {
+		return os.Stdout, os.Stderr, func() {}, nil
 	}
-	exe, exeFile, err := executable()
+	stdout, outStarted, err := outputPipe(func(b []byte) { cfg.Output(false, b) }, os.Stdout)
 	if err != nil {
-		cleanup()
-		return nil, err
+		return nil, nil, nil, err
 	}
-	lifeR, lifeW, err := os.Pipe()
+	stderr, errStarted, err := outputPipe(func(b []byte) { cfg.Output(true, b) }, os.Stderr)
 	if err != nil {
-		cleanup()
-		return nil, err
+		outStarted()
+		return nil, nil, nil, err
 	}
-	extra[fdLifeline-fdRegion] = lifeR
-	if exeFile != nil {
-		// Executed through the child's own descriptor table, once the
-		// inherited descriptors are in place.
-		h.exeFD = uint32(fdRegion + len(extra))
-		exe = "/proc/self/fd/" + strconv.Itoa(int(h.exeFD))
-		extra = append(extra, exeFile)
-		h.put(mem)
-	}
-	var stdout, stderr *os.File
-	var outStarted, errStarted func()
-	if cfg.Output != nil {
-		if stdout, outStarted, err = outputPipe(func(b []byte) { cfg.Output(false, b) }, os.Stdout); err == nil {
-			if stderr, errStarted, err = outputPipe(func(b []byte) { cfg.Output(true, b) }, os.Stderr); err != nil {
-				outStarted()
-			}
-		}
-		if err != nil {
-			lifeR.Close()
-			lifeW.Close()
-			cleanup()
-			return nil, err
-		}
-	} else {
-		stdout, stderr, outStarted, errStarted = os.Stdout, os.Stderr, func() {}, func() {}
-	}
-	cmd := &exec.Cmd{
-		Path:        exe,
-		Args:        []string{"memlink-worker " + cfg.Name},
-		Env:         sandboxEnv(cfg, workerEnv(cfg)),
-		ExtraFiles:  extra,
-		Stdout:      stdout,
-		Stderr:      stderr,
-		SysProcAttr: sysProcAttr(),
-	}
-	err = cmd.Start()
-	outStarted() // the child has its copies; the host keeps only the read ends
-	errStarted()
-	lifeR.Close()
-	bell.started()
-	if err != nil {
-		lifeW.Close()
-		cleanup()
-		return nil, err
-	}
-	w.proc, w.lifeline, w.born = cmd.Process, lifeW, time.Now()
-	w.refs.Store(1) // the reaper's
-	go w.reap()
-	return w, nil
+	return stdout, stderr, func() { outStarted(); errStarted() }, nil
 }
 
 // load runs opInit: the worker opens and binds the module and calls
@@ -342,6 +279,7 @@ func (w *worker) unref() {
 		w.bell.close()
 		_ = unmap(w.mem)       // nothing uses the mapping any more; nobody to tell
 		_ = w.lifeline.Close() // the worker is gone
+		w.sys.release()
 	}
 }
 
@@ -466,35 +404,16 @@ func (w *worker) violation(what string) error {
 // reap waits for the process to end, records how, and fails the requests
 // it had not answered, in the order life.go describes.
 func (w *worker) reap() {
-	// The worker leads a process group of its own, which the processes
-	// its module forks inherit; the group is killed once the worker has
-	// ended, whatever ended it: a module's processes do not outlive it.
-	ps, err := waitGroup(w.proc)
-	ex := Exit{Pid: w.proc.Pid, Status: -1}
-	if err != nil {
-		ex.Detail = "wait: " + err.Error()
-	} else {
-		if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
-			if ws.Signaled() {
-				ex.Signal = signalName(ws.Signal())
-			} else {
-				ex.Status = ws.ExitStatus()
-			}
-		}
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > 0 {
-			ex.MaxRSS = uint64(ru.Maxrss) * maxRSSUnit
-		}
-	}
-	limit := uint64(max(w.c.cfg.MemoryLimit, 0))
+	ex, memoryHit := w.wait()
 	s := w.life.seal()
 	switch {
 	case s.killed:
 		ex.Reason, ex.Detail = s.why, s.detail
 	case s.planned && ex.Status == exitOK:
 		ex.Reason = reasonShutdown
-	case MemoryLimitEnforced && limit > 0 && ex.MaxRSS >= limit/4*3:
+	case memoryHit:
 		ex.Reason = ReasonMemory
-		ex.Detail = "memory limit of " + formatBytes(limit) + " reached"
+		ex.Detail = "memory limit of " + formatBytes(uint64(max(w.c.cfg.MemoryLimit, 0))) + " reached"
 	default:
 		ex.Reason = ReasonCrash
 	}

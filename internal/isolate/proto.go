@@ -1,5 +1,3 @@
-//go:build unix
-
 package isolate
 
 import (
@@ -39,6 +37,13 @@ const (
 	defaultArgCap = 64 << 10
 )
 
+// Descriptors a Unix worker inherits, through exec.Cmd.ExtraFiles.
+const (
+	fdRegion   = 3 // the shared region
+	fdLifeline = 4 // read end of a pipe only the host writes: EOF = host gone
+	fdModule   = 5 // the module file, when the host passes one
+)
+
 // Header offsets.
 const (
 	hMagic     = 0
@@ -56,6 +61,10 @@ const (
 	hPipeBase  = 96  // first fd of the pipe doorbells (0: futex)
 	hExeFD     = 100 // the descriptor the worker was executed from (0: none)
 	hLogsLost  = 104 // uint64: log records the worker could not deliver
+	hFault     = 112 // uint32: the last fatal exception the worker saw (Windows; 0: none)
+	hFaultAddr = 120 // uint64: where it was raised
+	hReady     = 128 // uint32: 1 once the worker is set up (Windows, under a memory limit)
+	hBaseMem   = 136 // uint64: the worker's committed memory then (Windows)
 )
 
 // Slot control and message offsets, relative to the slot's base.

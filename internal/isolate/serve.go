@@ -1,5 +1,3 @@
-//go:build unix
-
 package isolate
 
 import (
@@ -13,18 +11,9 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/internal/callpath"
 	"github.com/memlink/memlink-go/internal/hostcall"
-)
-
-// Descriptors a worker inherits, through exec.Cmd.ExtraFiles.
-const (
-	fdRegion   = 3 // the shared region
-	fdLifeline = 4 // read end of a pipe only the host writes: EOF = host gone
-	fdModule   = 5 // the module file, when the host passes one
 )
 
 // Exit codes of a worker that ends on its own.
@@ -34,68 +23,42 @@ const (
 	exitBroken   = 70
 )
 
-// serve runs the worker and returns its exit code. It never returns while
-// the host is alive and the worker healthy.
-func serve() int {
-	os.Unsetenv(EnvWorker)
-	resetFatalSignals()
-	becomeSubreaper()
-
-	region := os.NewFile(fdRegion, "memlink-isolate")
-	st, err := region.Stat()
-	if err != nil {
-		return fail("shared region: %v", err)
-	}
-	mem, err := mapShared(region, int(st.Size()))
-	if err != nil {
-		return fail("%v", err)
-	}
-	region.Close()
+// newServer sets up the worker's side of the shared region mem: it checks
+// the header, makes the guard pages inaccessible, opens the doorbells
+// (bell, given the header) and applies the memory limit. Nothing is served
+// until start.
+func newServer(mem []byte, bell func(h *header) (*workerBell, error)) (*server, error) {
 	h, err := parseHeader(mem)
 	if err != nil {
-		return fail("%v", err)
-	}
-	if h.exeFD != 0 {
-		unix.Close(int(h.exeFD)) // this program's own image; the module has no use for it
+		return nil, err
 	}
 	for i := range h.slots {
 		off, n := h.guard(i)
 		if err := protectNone(mem[off : off+n]); err != nil {
-			return fail("guard page: %v", err)
+			return nil, fmt.Errorf("guard page: %w", err)
 		}
 	}
-	bell, err := newWorkerBell(int(h.pipeBase), h.slots)
+	b, err := bell(&h)
 	if err != nil {
-		return fail("%v", err)
+		return nil, err
 	}
-	sv := &server{h: h, mem: mem, bell: bell, slots: make([]*slotServer, h.slots)}
+	sv := &server{h: h, mem: mem, bell: b, slots: make([]*slotServer, h.slots)}
 	sv.spinMax = time.Duration(h.spin)
 	if h.memLimit > 0 {
 		// Before any request is served: memlink_init runs under the limit.
 		if err := limitMemory(h.memLimit, h.slots); err != nil {
-			return fail("memory limit: %v", err)
+			return nil, fmt.Errorf("memory limit: %w", err)
 		}
 	}
-	for i := range h.slots {
+	return sv, nil
+}
+
+// start serves every slot, each on a goroutine of its own.
+func (sv *server) start() {
+	for i := range sv.h.slots {
 		sv.slots[i] = &slotServer{sv: sv, i: i, v: sv.slot(i)}
 		go sv.serveSlot(sv.slots[i])
 	}
-	// The main goroutine watches the lifeline: the host holds the only
-	// write end, so a read that returns means the host is gone (or asked
-	// the worker to go), and the worker must not outlive it.
-	var b [1]byte
-	for {
-		_, err := unix.Read(fdLifeline, b[:])
-		if err != unix.EINTR {
-			break
-		}
-	}
-	// Nobody is left to reap the module's processes: kill them, those
-	// that left the process group included (Linux), and the group with
-	// this process in it.
-	killDescendants()
-	_ = unix.Kill(0, unix.SIGKILL)
-	return exitOrphaned
 }
 
 func fail(format string, args ...any) int {

@@ -1,13 +1,13 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package isolate
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,36 +24,36 @@ const MemoryLimitEnforced = false
 // errUnsupported is the error of Start here. It matches
 // errors.ErrUnsupported.
 func errUnsupported() error {
-	return fmt.Errorf("isolation is not supported on %s yet: %w", runtime.GOOS, errors.ErrUnsupported)
+	return fmt.Errorf("isolation is not supported on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }
 
-// worker is never created here; its fields and methods keep the portable
-// client compiling.
-type worker struct {
-	life life
-}
+// No worker is ever started here; what follows keeps the portable code
+// compiling.
+
+type workerSys struct{}
+
+func (workerSys) release() {}
 
 func startWorker(c *Client) (*worker, error) { return nil, errUnsupported() }
 
-func regionBytes(cfg *Config) int { return 0 }
+func (w *worker) wait() (Exit, bool) { return Exit{}, false }
 
-// defaultArgCap matches the Unix default, for Config's documentation.
-const defaultArgCap = 64 << 10
+func unmap(b []byte) error { return errUnsupported() }
 
-func (w *worker) load(ctx context.Context) (Info, error) { return Info{}, errUnsupported() }
+func protectNone(b []byte) error { return errUnsupported() }
 
-func (w *worker) call(ctx context.Context, dst []byte, id uint32, args []byte) ([]byte, Result, error) {
-	return dst, Result{}, errUnsupported()
-}
+func limitMemory(limit uint64, slots int) error { return errUnsupported() }
 
-func (w *worker) getState(ctx context.Context, limit uint64) ([]byte, Result, error) {
-	return nil, Result{}, errUnsupported()
-}
+func killDescendants() {}
 
-func (w *worker) setState(ctx context.Context, state []byte) (Result, error) {
-	return Result{}, errUnsupported()
-}
+type hostBell struct{}
 
-func (w *worker) shutdown(timeout time.Duration) (int32, error) { return 0, nil }
+func (b *hostBell) sleep(i int, w *atomic.Uint32, old uint32, timeout time.Duration) {}
+func (b *hostBell) wakeWorker(i int, w *atomic.Uint32)                               {}
+func (b *hostBell) wakeHost(i int, w *atomic.Uint32)                                 {}
+func (b *hostBell) close()                                                           {}
 
-func (w *worker) kill(r Reason, detail string) {}
+type workerBell struct{}
+
+func (b *workerBell) sleep(i int, w *atomic.Uint32, old uint32) {}
+func (b *workerBell) wakeHost(i int, w *atomic.Uint32)          {}
