@@ -57,7 +57,7 @@ var all = []Module{
 	{Name: "greedy", Source: "greedy.c", Doc: "ABI 2 with state: asks for 5000 bytes (retry, state) and writes 5050"},
 	{Name: "configured", Source: "configured.c", Doc: `ABI 1: "config" returns the configuration passed to memlink_init`},
 	{Name: "escape", Source: "escape.c", Doc: "ABI 1: tries to escape a sandbox (files, sockets, exec, fork, ptrace, ...) and returns each errno"},
-	{Name: "crashy", Source: "fault.c", Doc: `ABI 1: echoes, but "segv", "abort", "exit", "loop" and "bomb" crash, hang or exhaust memory`},
+	{Name: "crashy", Source: "fault.c", Doc: `ABI 1: echoes, but "segv", "abort", "exit", "stack", "ill", "loop" and "bomb" crash, hang or exhaust memory; "alloc" and "spawn" (Windows) probe limits`},
 	{Name: "segv", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=1"}, Doc: `crashy whose "process" stores through a null pointer (SIGSEGV)`},
 	{Name: "abort", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=2"}, Doc: `crashy whose "process" calls abort()`},
 	{Name: "exit", Source: "fault.c", Defines: []string{"FAULT_DEFAULT=3"}, Doc: `crashy whose "process" calls exit(3)`},

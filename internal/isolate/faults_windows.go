@@ -17,7 +17,10 @@ import (
 // an error-severity exception raised outside this program's image in the
 // region's header (hFault, hFaultAddr) and lets the search go on, so a
 // module's own structured exception handlers still see and may handle
-// their exceptions. When the worker then dies with the runtime's status 2,
+// their exceptions; only a stack overflow, after which nothing can run on
+// the thread (the runtime's report would overflow again, and under Wine
+// the process then hangs), ends the process at once with its code. When
+// the worker then dies with the runtime's status 2,
 // the host names the recorded exception (host_windows.go).
 //
 // A handled exception leaves its record behind: a worker whose module
@@ -28,6 +31,7 @@ import (
 var (
 	vehFault         uintptr // address of the header's hFault word; 0 until set up
 	vehLo, vehHi     uintptr // this program's image: its exceptions are the runtime's
+	vehTerminate     uintptr // TerminateProcess
 	procAddVectoredH = windows.NewLazySystemDLL("kernel32.dll").NewProc("AddVectoredExceptionHandler")
 )
 
@@ -46,6 +50,9 @@ func watchFaults(mem []byte) {
 		return
 	}
 	vehLo, vehHi = mi.BaseOfDll, mi.BaseOfDll+uintptr(mi.SizeOfImage)
+	if p := windows.NewLazySystemDLL("kernel32.dll").NewProc("TerminateProcess"); p.Find() == nil {
+		vehTerminate = p.Addr()
+	}
 	vehFault = uintptr(unsafe.Pointer(&mem[hFault]))
 	// First in line (1): before the runtime's handler, which would crash
 	// the process instead of passing the exception on.

@@ -23,6 +23,12 @@ func TestMain(m *testing.M) {
 	if IsWorker() {
 		ServeWorker()
 	}
+	if os.Getenv("MEMLINK_TEST_LINGER") != "" {
+		// A process a module started ("spawn"), to be killed with its
+		// worker's job.
+		time.Sleep(2 * time.Minute)
+		os.Exit(0)
+	}
 	modtest.Main(m)
 }
 

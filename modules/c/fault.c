@@ -10,6 +10,15 @@
  *   "bomb"   allocate and touch 1 MiB blocks without bound; when malloc
  *            finally fails, use its null result like careless code would
  *            (so the process dies of SIGSEGV once memory runs out)
+ *   "stack"  recurse without bound (a stack overflow: SIGSEGV on Unix,
+ *            EXCEPTION_STACK_OVERFLOW on Windows)
+ *   "ill"    execute an illegal instruction (SIGILL,
+ *            EXCEPTION_ILLEGAL_INSTRUCTION)
+ *   "alloc"  allocate and touch the decimal number of MiB in args, then
+ *            free them: "ok", or code 1 when malloc fails
+ *   "spawn"  (Windows) start this program again as a child process with
+ *            MEMLINK_TEST_LINGER=1 in its environment and return the
+ *            child's pid; code 2 elsewhere or when that fails
  *   "process" the build's own fault (see FAULT_DEFAULT below), or an echo
  *            when it has none
  *   other    echo args to output, like the echo module
@@ -18,8 +27,13 @@
  * 3 exit, 4 loop, 5 bomb. Without it (0) "process" echoes, which makes a
  * module that works until it is asked to crash.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#endif
 
 #include "memlink.h"
 
@@ -62,6 +76,71 @@ static void do_bomb(void) {
         *(void **)p = hoard;
         hoard = p;
     }
+}
+
+/* depth keeps every frame of the recursion alive: the compiler can turn
+ * neither the call into a loop nor the frame away. */
+static volatile unsigned long depth;
+
+static unsigned long do_stack(unsigned long n) {
+    volatile unsigned char frame[256];
+    if (depth == (unsigned long)-1) {
+        return 0; /* never: only keeps the compiler from calling it endless */
+    }
+    frame[n % sizeof frame] = (unsigned char)n;
+    depth = n;
+    return do_stack(n + 1) + frame[(n + 1) % sizeof frame];
+}
+
+/* do_alloc allocates and touches mib MiB, then frees them; it returns
+ * whether malloc succeeded. */
+static int do_alloc(unsigned long mib) {
+    unsigned char *p = malloc((size_t)mib << 20);
+    if (p == NULL) {
+        return 0;
+    }
+    memset(p, 0xCD, (size_t)mib << 20);
+    free(p);
+    return 1;
+}
+
+static unsigned long decimal(const unsigned char *s, unsigned long n) {
+    unsigned long v = 0;
+    for (unsigned long i = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    }
+    return v;
+}
+
+/* do_spawn starts this program again with MEMLINK_TEST_LINGER=1 (a test
+ * binary then sleeps) and writes the child's pid into out; it returns
+ * whether it did. */
+static int do_spawn(unsigned char *out) {
+#ifdef _WIN32
+    char exe[MAX_PATH];
+    DWORD n = GetModuleFileNameA(NULL, exe, sizeof exe);
+    if (n == 0 || n >= sizeof exe) {
+        return 0;
+    }
+    SetEnvironmentVariableA("MEMLINK_TEST_LINGER", "1");
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    char cmd[] = "memlink-linger";
+    BOOL ok = CreateProcessA(exe, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi);
+    SetEnvironmentVariableA("MEMLINK_TEST_LINGER", NULL);
+    if (!ok) {
+        return 0;
+    }
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    sprintf((char *)out, "%lu", (unsigned long)pi.dwProcessId);
+    return 1;
+#else
+    (void)out;
+    return 0;
+#endif
 }
 
 static void do_fault(int which) {
@@ -109,6 +188,18 @@ MEMLINK_EXPORT int memlink_call(unsigned int method_id,
         which = FAULT_LOOP;
     } else if (method_id == memlink_method_id("bomb")) {
         which = FAULT_BOMB;
+    } else if (method_id == memlink_method_id("stack")) {
+        do_stack(0);
+    } else if (method_id == memlink_method_id("ill")) {
+        __builtin_trap();
+    } else if (method_id == memlink_method_id("alloc")) {
+        if (!do_alloc(decimal(args, args_len))) {
+            return 1;
+        }
+        memcpy(output, "ok", 3);
+        return MEMLINK_OK;
+    } else if (method_id == memlink_method_id("spawn")) {
+        return do_spawn(output) ? MEMLINK_OK : 2;
     } else if (method_id == memlink_method_id("process")) {
         which = FAULT_DEFAULT;
     }
