@@ -1,10 +1,7 @@
-//go:build unix
-
 package memlink_test
 
 import (
 	"errors"
-	"runtime"
 	"testing"
 	"time"
 
@@ -39,8 +36,8 @@ func TestRestartCountedBeforeCallReturns(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.module, func(t *testing.T) {
-			if c.reason == "memory" && runtime.GOOS != "linux" {
-				t.Skip("MemoryLimit is enforced on Linux only")
+			if c.reason == "memory" {
+				skipNoMemoryLimit(t)
 			}
 			rt := newRuntime(t)
 			h := loadIsolated(t, rt, c.module, c.iso)
