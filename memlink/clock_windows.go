@@ -36,7 +36,9 @@ func nanotime() int64 {
 		return 0 // no counter: durations read zero, as with the coarse clock
 	}
 	var c int64
-	syscall.SyscallN(qpcCounter.Addr(), uintptr(unsafe.Pointer(&c)))
+	// Cannot fail since Windows XP; if it did, c stays 0 and the
+	// duration reads zero, as with no counter.
+	_, _, _ = syscall.SyscallN(qpcCounter.Addr(), uintptr(unsafe.Pointer(&c)))
 	// c*1e9 would overflow after a quarter of an hour at 10 MHz.
 	return c/qpcFreq*1e9 + c%qpcFreq*1e9/qpcFreq
 }

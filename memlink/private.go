@@ -269,11 +269,19 @@ func (rt *Runtime) diskCopy(src io.Reader, size int64, name string, head []byte,
 	return path, nil
 }
 
-// removePrivateCopy deletes a copy on disk and its subdirectory.
+// removePrivateCopy deletes a copy on disk and its subdirectory. A copy
+// the system still holds (on Windows, the DLL of a module that pinned
+// itself in memory, which stays loaded after Unload) is left in place
+// without an error: Close removes the private directory, and what cannot
+// go even then is removed by the stale-directory cleanup of the next
+// process (removeStalePrivateDirs).
 func removePrivateCopy(path string) error {
 	err := os.Remove(path)
-	if errors.Is(err, os.ErrNotExist) {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		err = nil
+	case fileInUse(err):
+		return nil
 	}
 	if rerr := os.Remove(filepath.Dir(path)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 		err = errors.Join(err, rerr)

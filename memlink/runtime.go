@@ -469,8 +469,10 @@ func (rt *Runtime) Close() error {
 	if rt.privDir != "" {
 		// Copies still in use by a library that has not drained yet are
 		// removed when it closes; on Linux and macOS removing the directory
-		// now is harmless to a mapped library.
-		if err := os.RemoveAll(rt.privDir); err != nil {
+		// now is harmless to a mapped library. On Windows a DLL that stays
+		// loaded (pinned) cannot be deleted before this process ends: the
+		// stale-directory cleanup of a later process removes it.
+		if err := os.RemoveAll(rt.privDir); err != nil && !fileInUse(err) {
 			errs = append(errs, err)
 		}
 	}

@@ -34,3 +34,11 @@ func ownDir(de fs.DirEntry) bool {
 	fi, err := de.Info()
 	return err == nil && fi.Mode().IsDir() && fi.Mode()&(fs.ModeSymlink|fs.ModeIrregular) == 0
 }
+
+// fileInUse reports whether err is the failure to delete a file the
+// system still holds: a DLL that stays loaded (one that pinned itself, or
+// is still loaded in a worker) is open for execution, and DeleteFile
+// fails with ERROR_ACCESS_DENIED or ERROR_SHARING_VIOLATION.
+func fileInUse(err error) bool {
+	return errors.Is(err, windows.ERROR_ACCESS_DENIED) || errors.Is(err, windows.ERROR_SHARING_VIOLATION)
+}
