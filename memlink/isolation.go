@@ -62,13 +62,16 @@ type Isolation struct {
 	// saying so. Zero means CallTimeout; negative means no bound.
 	InitTimeout time.Duration
 	// MemoryLimit, when positive, bounds the memory the module may take
-	// in its worker, in bytes (Linux only; ignored elsewhere): the address
+	// in its worker, in bytes (Linux and Windows; ignored elsewhere): the address
 	// space it adds, shared mappings included (RLIMIT_AS), and its
 	// private writable memory (RLIMIT_DATA), each set before the module
 	// is loaded to what the worker itself holds plus MemoryLimit plus an
 	// allowance of four thread stacks, so a module reaches at least
 	// MemoryLimit and at most that allowance more (docs/security.md says
-	// what is bounded). Allocations beyond it fail, which usually ends
+	// what is bounded). On Windows the worker's Job Object bounds the
+	// memory it commits to what it had committed before the module loaded
+	// plus MemoryLimit plus about 4 MiB (JOB_OBJECT_LIMIT_PROCESS_MEMORY).
+	// Allocations beyond it fail, which usually ends
 	// the worker; such an end is reported with reason "memory".
 	MemoryLimit int64
 	// Restart says what follows the loss of a worker. Default
@@ -117,9 +120,12 @@ const maxSlots = 256
 // program would disturb. Each worker is a process with its own resident
 // memory (docs/design.md gives a figure).
 //
-// Isolation is supported on Linux and, using pipes instead of futexes
-// and without MemoryLimit, on macOS and the BSDs. Elsewhere (Windows) Load
-// fails with an error matching errors.ErrUnsupported.
+// Isolation is supported on Linux, on Windows (events instead of futexes,
+// a Job Object per worker for the processes the module starts and for
+// MemoryLimit, crashes named by their exception: EXCEPTION_ACCESS_VIOLATION
+// with its code 0xC0000005) and, using pipes instead of futexes and without
+// MemoryLimit, on macOS and the BSDs. Elsewhere Load fails with an error
+// matching errors.ErrUnsupported.
 func WithIsolation(iso Isolation) LoadOption {
 	iso.Sandbox = iso.Sandbox.clone()
 	return func(o *loadOptions) { o.isolation = &iso }

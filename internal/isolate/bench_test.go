@@ -6,8 +6,11 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/callpath"
+	"github.com/memlink/memlink-go/internal/modtest"
 )
 
 // BenchmarkRoundTrip measures one 64-byte echo through a worker: with the
@@ -61,4 +64,49 @@ func BenchmarkRoundTripParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkInProcess is BenchmarkRoundTrip's baseline: the same 64-byte
+// echo called in this process, through the same binding the worker uses.
+func BenchmarkInProcess(b *testing.B) {
+	lib, err := callpath.Open(modtest.Path(b, "echo"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	mod, err := callpath.Bind(lib)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if rc := mod.Init(nil); rc != 0 {
+		b.Fatal(rc)
+	}
+	b.Cleanup(func() { mod.Shutdown(); lib.Close() })
+	var frame callpath.Frame
+	args := bytes.Repeat([]byte{'x'}, 64)
+	out := make([]byte, 4096)
+	id := abi.MethodID("process")
+	b.ReportAllocs()
+	for b.Loop() {
+		if rc := mod.Call(&frame, id, args, unsafe.Pointer(&out[0])); rc != 0 {
+			b.Fatal(rc)
+		}
+	}
+}
+
+// BenchmarkWorkerStart measures starting a worker and loading the echo
+// module in it (Start: the process, the region, memlink_init), then
+// shutting it down.
+func BenchmarkWorkerStart(b *testing.B) {
+	cfg := Config{Path: modtest.Path(b, "echo"), Name: "echo", OutputCap: 4096, MaxOutput: 1 << 20}
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := Start(cfg)
+		skipWithoutExec(b, err)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Shutdown(5 * time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

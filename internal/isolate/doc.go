@@ -12,7 +12,14 @@
 // whose only write end the host holds (fd 4: end of file means the host is
 // gone), the module as a sealed memfd when the host passes one (fd 5), the
 // doorbell pipes where there is no futex, and the executable. Its argv[0]
-// is "memlink-worker <module file>".
+// is "memlink-worker <module file>". On Windows (host_windows.go,
+// serve_windows.go) it inherits, through an explicit handle list, a
+// pagefile-backed file mapping, the lifeline pipe's read end and two
+// events per slot for the doorbells, whose values EnvHandles carries; it
+// runs in a Job Object of its own (KILL_ON_JOB_CLOSE, and PROCESS_MEMORY
+// for Config.MemoryLimit), and a vectored exception handler records the
+// exception a module dies of, so that the host can name it
+// (faults_windows.go).
 //
 // A Client owns one worker at a time. Calls copy their arguments into a
 // slot of the shared region (one slot per concurrent call, Config.Slots),
