@@ -42,9 +42,6 @@ func (b *hostBell) childHandles() []windows.Handle {
 	return append(append([]windows.Handle(nil), b.toWorker...), b.toHost...)
 }
 
-// started does nothing: the host keeps both events of every slot.
-func (b *hostBell) started() {}
-
 func (b *hostBell) sleep(i int, w *atomic.Uint32, old uint32, timeout time.Duration) {
 	ms := uint32(windows.INFINITE)
 	if timeout > 0 {

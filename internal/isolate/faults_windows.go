@@ -27,11 +27,12 @@ import (
 // once caught an access violation and that later exits with status 2 for
 // another reason is reported as that access violation.
 
-// Read by vehHandler.
+// Read by vehHandler, in assembly, which the linters do not see.
 var (
-	vehFault         uintptr // address of the header's hFault word; 0 until set up
-	vehLo, vehHi     uintptr // this program's image: its exceptions are the runtime's
-	vehTerminate     uintptr // TerminateProcess
+	vehFault     uintptr //nolint:unused // address of the header's hFault word; 0 until set up
+	vehLo, vehHi uintptr //nolint:unused // this program's image: its exceptions are the runtime's
+	vehTerminate uintptr //nolint:unused // TerminateProcess
+
 	procAddVectoredH = windows.NewLazySystemDLL("kernel32.dll").NewProc("AddVectoredExceptionHandler")
 )
 

@@ -64,7 +64,7 @@ func startWorker(c *Client) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer windows.CloseHandle(shm) // the views and the child's handle keep it alive
+	defer func() { _ = windows.CloseHandle(shm) }() // the views and the child's handle keep it alive
 	mem, err := mapShared(shm, g.size())
 	if err != nil {
 		return nil, err
