@@ -774,6 +774,9 @@ func (w *worker) await(sl *hostSlot, seq uint32, t *timer) (final uint32, timedO
 		cur := st.Load()
 		if cur == seq<<3|stHost {
 			w.serveHost(sl, seq) // the module calls the host (hostcall.go)
+			// The module runs on: catch its answer (or its next host
+			// call) by spinning again rather than on the doorbell.
+			spun = false
 			continue
 		}
 		if cur != seq<<3|stReq && cur != seq<<3|stBusy && cur != seq<<3|stHostDone {
