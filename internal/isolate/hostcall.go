@@ -42,8 +42,7 @@ import (
 // small C entries (hostcall_shim_amd64.s) that look at the thread first: a
 // thread of the module's own gets -6 from call at once, and its log
 // records are counted as lost (hLogsLost); every other call goes on to the
-// callback. Where there are no such entries (shimSupported false: not
-// amd64), such a thread blocks in the callback for the worker's life, and
+// callback. Where there are no such entries (not amd64), such a thread blocks in the callback for the worker's life, and
 // a module call waiting for it ends with CallTimeout or its context, which
 // kill the worker.
 

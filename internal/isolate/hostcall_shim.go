@@ -8,17 +8,13 @@ import "unsafe"
 // before the table reaches the module (which publishes them to any thread
 // it starts later).
 var (
-	shimCallTarget uintptr // the purego callback of workerCall
-	shimLogTarget  uintptr // the purego callback of workerLog
-	shimLost       uintptr // address of the region's hLogsLost counter
+	shimCallTarget uintptr //nolint:unused // read by the assembly: the callback of workerCall
+	shimLogTarget  uintptr //nolint:unused // read by the assembly: the callback of workerLog
+	shimLost       uintptr //nolint:unused // read by the assembly: address of the region's hLogsLost
 )
 
 // shimEntries returns the addresses of the two C entry points.
 func shimEntries() (call, log uintptr)
-
-// shimSupported reports whether the worker's host table can tell a thread
-// of the module's own from one of the Go runtime before entering Go.
-const shimSupported = true
 
 // hostEntries returns the function pointers for the worker's host table:
 // entries that answer a thread the Go runtime did not start (-6 for a
