@@ -6,7 +6,7 @@ import "github.com/memlink/memlink-go/internal/hostcall"
 
 // shimTLSOffset is the offset from TPIDR_EL0 of the runtime's thread-local
 // g, read by the entries (hostcall_shim_arm64.s).
-var shimTLSOffset uintptr
+var shimTLSOffset uintptr //nolint:unused // written here, read by the assembly
 
 // tlsWord returns the word at offset off from TPIDR_EL0.
 func tlsWord(off uintptr) uintptr
