@@ -344,17 +344,10 @@ const scrubWindow = 64
 func scrub(buf []byte, n, argsLen int) {
 	end := min(max(n, argsLen), len(buf))
 	clear(buf[:end])
-	if !allZero(buf[end:min(end+scrubWindow, len(buf))]) {
+	if !windowZero(buf[end:min(end+scrubWindow, len(buf))]) {
 		clear(buf[end:])
 	}
 }
-
-// zeroWindow is what scrub compares the bytes past an output with.
-var zeroWindow [scrubWindow]byte
-
-// allZero reports whether b, at most scrubWindow bytes, holds only zeros
-// (a vectorised comparison, faster than a loop of words).
-func allZero(b []byte) bool { return string(b) == string(zeroWindow[:len(b)]) }
 
 // finishV2 handles the outcomes of an ABI-2 call other than success with
 // an output that fit: a module error, a request for a larger buffer
