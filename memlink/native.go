@@ -295,9 +295,11 @@ func (n *nativeModule) call(laneIndex int, dst []byte, method string, args []byt
 	v2 := n.mod.Version >= abi.Version2
 	if v2 {
 		*(*uintptr)(l.outLen) = 0
-		rc = n.mod.CallV2(&l.frame, id, args, l.out, uintptr(n.outCap), l.outLen)
+		n.mod.SetCallV2(&l.frame, id, args, l.out, uintptr(n.outCap), l.outLen)
+		rc = l.frame.Invoke(6)
 	} else {
-		rc = n.mod.Call(&l.frame, id, args, l.out)
+		n.mod.SetCall(&l.frame, id, args, l.out)
+		rc = l.frame.Invoke(4)
 	}
 	var err error
 	switch {
