@@ -314,16 +314,21 @@ func (n *nativeModule) call(laneIndex int, dst []byte, method string, args []byt
 	default:
 		// ABI 1: the output is what precedes the first NUL.
 		buf := unsafe.Slice((*byte)(l.out), n.outCap)
-		k := bytes.IndexByte(buf, 0)
-		if k < 0 {
-			k = len(buf)
-		}
 		if rc == 0 {
-			dst = append(dst, buf[:k]...)
+			// takeNUL, written out.
+			if k, done := takeNULFast(dst, buf, len(args)); done {
+				dst = dst[:len(dst)+k]
+			} else {
+				dst = takeNULRest(dst, buf, len(args), k)
+			}
 		} else {
+			k := bytes.IndexByte(buf, 0)
+			if k < 0 {
+				k = len(buf)
+			}
 			err = n.codeErr(l, method, rc, string(buf[:k]))
+			scrub(buf, k, len(args))
 		}
-		scrub(buf, k, len(args))
 	}
 	if sample {
 		l.c.observe(time.Duration(nanotime()-start), l.shared, callBucketNanos)
