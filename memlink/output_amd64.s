@@ -26,8 +26,39 @@ TEXT ·takeNULFast(SB), NOSPLIT, $0-65
 	CMOVQGT AX, CX
 	PXOR X0, X0
 
+block:
+	// Sixty-four bytes at a time while a whole block lies within the limit
+	// and holds no zero byte (PMINUB: the smallest byte of the four chunks
+	// is zero when any is): copy it and clear it.
+	LEAQ 64(BX), AX
+	CMPQ AX, CX
+	JGT  chunk
+	MOVOU (SI)(BX*1), X1
+	MOVOU 16(SI)(BX*1), X2
+	MOVOU 32(SI)(BX*1), X3
+	MOVOU 48(SI)(BX*1), X4
+	MOVO X1, X5
+	PMINUB X2, X5
+	PMINUB X3, X5
+	PMINUB X4, X5
+	PCMPEQB X0, X5
+	PMOVMSKB X5, AX
+	TESTL AX, AX
+	JNZ  chunk
+	MOVOU X1, (DI)(BX*1)
+	MOVOU X2, 16(DI)(BX*1)
+	MOVOU X3, 32(DI)(BX*1)
+	MOVOU X4, 48(DI)(BX*1)
+	MOVOU X0, (SI)(BX*1)
+	MOVOU X0, 16(SI)(BX*1)
+	MOVOU X0, 32(SI)(BX*1)
+	MOVOU X0, 48(SI)(BX*1)
+	ADDQ $64, BX
+	JMP  block
+
 chunk:
-	// Sixteen bytes at a time while a whole chunk lies within the limit: a
+	// Then (the block with the NUL, or what is left before the limit)
+	// sixteen bytes at a time while a whole chunk lies within the limit: a
 	// chunk without a zero byte is copied and cleared; the first with one
 	// ends the loop.
 	LEAQ 16(BX), AX
