@@ -203,19 +203,29 @@ func TestSandboxExec(t *testing.T) {
 }
 
 // TestSandboxForbiddenSyscalls: ptrace, mount and bpf end the worker with
-// SIGSYS, from a call and from a module's thread.
+// SIGSYS, from a call and from a module's thread, and the error names the
+// system call.
 func TestSandboxForbiddenSyscalls(t *testing.T) {
 	dir := t.TempDir()
 	rt := newRuntime(t)
 	h := loadEscape(t, rt, &memlink.Sandbox{Write: []string{dir}})
-	for _, attempt := range []string{"ptrace", "mount " + dir, "bpf", "thread ptrace"} {
-		_, err := rt.Call(h, "try", []byte(attempt))
+	for _, c := range []struct{ attempt, call string }{
+		{"ptrace", "ptrace"},
+		{"mount " + dir, "mount"},
+		{"bpf", "bpf"},
+		{"thread ptrace", "ptrace"},
+		{"thread bpf", "bpf"},
+	} {
+		_, err := rt.Call(h, "try", []byte(c.attempt))
 		ce := crashOf(t, err, "crash", "SIGSYS")
 		if ce.Signal != "SIGSYS" {
-			t.Errorf("%s: signal %q", attempt, ce.Signal)
+			t.Errorf("%s: signal %q", c.attempt, ce.Signal)
 		}
-		if !strings.Contains(ce.Detail, "sandbox") {
-			t.Errorf("%s: detail %q does not name the sandbox", attempt, ce.Detail)
+		if want := "the sandbox killed it for a forbidden system call: " + c.call; ce.Detail != want {
+			t.Errorf("%s: detail %q, want %q", c.attempt, ce.Detail, want)
+		}
+		if !strings.Contains(err.Error(), "SIGSYS (the sandbox killed it for a forbidden system call: "+c.call+")") {
+			t.Errorf("%s: %v", c.attempt, err)
 		}
 	}
 	// The worker restarted under the same sandbox.

@@ -122,9 +122,17 @@ func Enter() error {
 		if err := installSeccomp(pl); err != nil {
 			return fmt.Errorf("seccomp: %w", err)
 		}
+		trapping = true
 	}
 	return nil
 }
+
+// trapping is set once this process's seccomp filter is in force.
+var trapping bool
+
+// Trapping reports whether this process runs under the sandbox's seccomp
+// filter, whose forbidden system calls raise SIGSYS (see CatchForbidden).
+func Trapping() bool { return trapping }
 
 // stage1 restricts this thread and executes the program again from it.
 func stage1(pl *Plan) error {

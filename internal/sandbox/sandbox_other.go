@@ -16,3 +16,6 @@ func Enter() error { return nil }
 
 // StatusFile returns nil: see the Linux version.
 func StatusFile() *os.File { return nil }
+
+// Trapping reports false: see the Linux version.
+func Trapping() bool { return false }

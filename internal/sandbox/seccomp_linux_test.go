@@ -4,6 +4,7 @@ package sandbox
 
 import (
 	"encoding/binary"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -81,9 +82,9 @@ func TestFilter(t *testing.T) {
 		{"socket, Network", open, unix.SYS_SOCKET, auditArch, []uint64{unix.AF_INET}, retAllow},
 		{"socketpair", closed, unix.SYS_SOCKETPAIR, auditArch, nil, retEACCES},
 		{"io_uring", open, unix.SYS_IO_URING_SETUP, auditArch, nil, retEPERM},
-		{"ptrace", open, unix.SYS_PTRACE, auditArch, nil, retKill},
-		{"mount", open, unix.SYS_MOUNT, auditArch, nil, retKill},
-		{"bpf", open, unix.SYS_BPF, auditArch, nil, retKill},
+		{"ptrace", open, unix.SYS_PTRACE, auditArch, nil, retTrap},
+		{"mount", open, unix.SYS_MOUNT, auditArch, nil, retTrap},
+		{"bpf", open, unix.SYS_BPF, auditArch, nil, retTrap},
 		{"setuid", open, unix.SYS_SETUID, auditArch, nil, retEPERM},
 		{"TIOCSTI", open, unix.SYS_IOCTL, auditArch, []uint64{1, unix.TIOCSTI}, retEPERM},
 		{"TCGETS", open, unix.SYS_IOCTL, auditArch, []uint64{1, unix.TCGETS}, retAllow},
@@ -129,5 +130,24 @@ func TestWorkerEnv(t *testing.T) {
 	want := map[string]bool{"GOMAXPROCS=2": true, "MARK=1": true}
 	if len(env) != 3 || env[0][:len(EnvPlan)+1] != EnvPlan+"=" || !want[env[1]] || !want[env[2]] {
 		t.Errorf("env = %q", env)
+	}
+}
+
+func TestForbidden(t *testing.T) {
+	cases := []struct {
+		cell uint64
+		name string
+		ok   bool
+	}{
+		{uint64(unix.SYS_PTRACE)<<32 | auditArch, "ptrace", true},
+		{uint64(unix.SYS_BPF)<<32 | auditArch, "bpf", true},
+		{uint64(unix.SYS_READ)<<32 | auditArch, "system call " + strconv.Itoa(unix.SYS_READ), true},
+		{uint64(unix.SYS_PTRACE)<<32 | unix.AUDIT_ARCH_I386, "", false},
+		{0, "", false},
+	}
+	for _, c := range cases {
+		if name, ok := Forbidden(c.cell); name != c.name || ok != c.ok {
+			t.Errorf("Forbidden(%#x) = %q, %v; want %q, %v", c.cell, name, ok, c.name, c.ok)
+		}
 	}
 }
