@@ -498,7 +498,7 @@ func (w *worker) reap() {
 	default:
 		ex.Reason = ReasonCrash
 	}
-	sandboxExit(&w.c.cfg, &ex)
+	sandboxExit(&w.c.cfg, &ex, w.mem)
 	w.c.logsLost.Add(w.logsLost())
 	// Counted before anyone can see the end.
 	w.c.workerEnded(w, ex)

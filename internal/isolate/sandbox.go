@@ -4,6 +4,8 @@ package isolate
 
 import (
 	"os"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/memlink/memlink-go/internal/sandbox"
 )
@@ -36,11 +38,30 @@ func enterSandbox() {
 	}
 }
 
-// sandboxExit explains the end of a sandboxed worker killed by SIGSYS:
-// its seccomp filter kills the process on a system call no module has
-// business making.
-func sandboxExit(cfg *Config, ex *Exit) {
+// catchForbidden has a sandboxed worker record the system call that its
+// seccomp filter traps in the region's header (hSigsys) before it dies of
+// SIGSYS, so that the host can name it. It runs after resetFatalSignals.
+func catchForbidden(mem []byte) {
+	if !sandbox.Trapping() {
+		return
+	}
+	if err := sandbox.CatchForbidden((*[8]byte)(mem[hSigsys : hSigsys+8])); err != nil {
+		// The worker would still die of a forbidden call, unnamed.
+		os.Exit(fail("sandbox: SIGSYS handler: %v", err))
+	}
+}
+
+// sandboxExit explains the end of a sandboxed worker killed by SIGSYS: its
+// seccomp filter kills the process on a system call no module has
+// business making, which the worker recorded in the header of mem (see
+// catchForbidden). The record is the worker's word, which its module
+// could have scribbled over: it only names a system call in a message.
+func sandboxExit(cfg *Config, ex *Exit, mem []byte) {
 	if cfg.Sandbox == nil || !cfg.Sandbox.Seccomp || ex.Signal != "SIGSYS" || ex.Detail != "" {
+		return
+	}
+	if name, ok := sandbox.Forbidden((*atomic.Uint64)(unsafe.Pointer(&mem[hSigsys])).Load()); ok {
+		ex.Detail = "the sandbox killed it for a forbidden system call: " + name
 		return
 	}
 	ex.Detail = "the sandbox killed it for a forbidden system call (" + sandbox.KilledSummary + ")"
