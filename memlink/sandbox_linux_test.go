@@ -541,7 +541,7 @@ func TestSandboxManifest(t *testing.T) {
 }
 
 // TestSandboxMemoryLimit: a sandboxed worker still measures itself for
-// MemoryLimit (through the /proc/self/status descriptor stage 1 opened).
+// MemoryLimit (through the /proc/<pid>/status descriptor the host sends it).
 func TestSandboxMemoryLimit(t *testing.T) {
 	rt := newRuntime(t)
 	h, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "escape")), memlink.WithIsolation(memlink.Isolation{MemoryLimit: 64 << 20, Sandbox: &memlink.Sandbox{}}))

@@ -35,11 +35,11 @@ var sigsysCell uintptr
 
 // sigsysHandler is the handler; see the assembly. Only its address is
 // used (sigsysHandlerPC).
-func sigsysHandler()
+func sigsysHandler() //nolint:unused // referenced from assembly only (sigsysHandlerPC)
 
 // sigsysRestorer returns from a signal handler (rt_sigreturn); x86-64
 // wants one with every handler, although sigsysHandler never returns.
-func sigsysRestorer()
+func sigsysRestorer() //nolint:unused // referenced from assembly only (sigsysRestorerPC)
 
 // sigsysHandlerPC and sigsysRestorerPC return the functions' entry
 // addresses.

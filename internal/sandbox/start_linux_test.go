@@ -1,0 +1,59 @@
+package sandbox
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// noNewPrivs reads thread tid's no_new_privs flag from /proc.
+func noNewPrivs(t *testing.T, tid int) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range bytes.Lines(b) {
+		if v, ok := bytes.CutPrefix(line, []byte("NoNewPrivs:")); ok {
+			return string(bytes.TrimSpace(v))
+		}
+	}
+	t.Fatal("no NoNewPrivs line")
+	return ""
+}
+
+// TestStartConfinedThread: start runs on a confined thread that is never
+// the main one, and the host's threads are not confined by it.
+func TestStartConfinedThread(t *testing.T) {
+	pid := os.Getpid()
+	if noNewPrivs(t, pid) != "0" {
+		t.Skip("the test process itself runs with no_new_privs")
+	}
+	for range 100 {
+		var tid int
+		var nnp string
+		err := StartConfined(&Plan{}, nil, nil, func() (int, error) {
+			tid = unix.Gettid()
+			nnp = noNewPrivs(t, tid)
+			return 0, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tid == pid {
+			t.Fatal("start ran on the main thread")
+		}
+		if nnp != "1" {
+			t.Fatalf("start ran with NoNewPrivs %s", nnp)
+		}
+	}
+	if got := noNewPrivs(t, pid); got != "0" {
+		t.Fatalf("main thread NoNewPrivs %s", got)
+	}
+	if got := noNewPrivs(t, unix.Gettid()); got != "0" {
+		t.Fatalf("the caller's thread NoNewPrivs %s", got)
+	}
+}
