@@ -94,11 +94,16 @@ var denied = []uintptr{
 	unix.SYS_MSGGET, unix.SYS_MSGSND, unix.SYS_MSGRCV, unix.SYS_MSGCTL,
 	unix.SYS_SEMGET, unix.SYS_SEMOP, unix.SYS_SEMCTL, unix.SYS_SEMTIMEDOP,
 	unix.SYS_TKILL, // a thread id of anyone's; tgkill names the process
+	// Leaving the worker's process group, which is how the host finds
+	// the processes a module started (Exec) to kill them with the worker:
+	// no daemon outlives it.
+	unix.SYS_SETSID, unix.SYS_SETPGID,
 }
 
 // Clone flags the filter looks at.
 const (
 	cloneThread = 0x00010000
+	cloneParent = 0x00008000
 	// cloneNewNS are the namespace flags: no new namespace, thread or
 	// process.
 	cloneNewNS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
@@ -176,7 +181,9 @@ func buildFilter(pl *Plan, pid int) prog {
 	p.ret(unix.SYS_CLONE3, retENOSYS) // its flags are behind a pointer: libc falls back to clone
 	cloneBody := []unix.SockFilter{stmt(ldAbs, offArg0), jump(jset, cloneNewNS, 0, 1), stmt(ret, retEPERM)}
 	if pl.Exec {
-		cloneBody = append(cloneBody, stmt(ret, retAllow))
+		// A process, but not one whose parent is the worker's parent
+		// (the host would get a child it does not know of).
+		cloneBody = append(cloneBody, jump(jset, cloneThread, 2, 0), jump(jset, cloneParent, 0, 1), stmt(ret, retEPERM), stmt(ret, retAllow))
 	} else {
 		cloneBody = append(cloneBody, jump(jset, cloneThread, 0, 1), stmt(ret, retAllow), stmt(ret, retEPERM))
 		for _, nr := range []uintptr{unix.SYS_EXECVE, unix.SYS_EXECVEAT} {
