@@ -277,6 +277,11 @@ func TestSandboxForbiddenSyscalls(t *testing.T) {
 			t.Errorf("%s: %v", c.attempt, err)
 		}
 	}
+	// memlink_init's forbidden call fails the load, named.
+	_, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "escape")), memlink.WithIsolation(memlink.Isolation{Sandbox: &memlink.Sandbox{}}), memlink.WithConfig([]byte("ptrace")))
+	if err == nil || !strings.Contains(err.Error(), "SIGSYS") || !strings.Contains(err.Error(), "forbidden system call: ptrace") {
+		t.Errorf("Load with memlink_init calling ptrace: %v", err)
+	}
 	// The worker restarted under the same sandbox.
 	expect(t, rt, h, [][2]string{{"read /etc/hostname", eacces}, {"udp", eacces}})
 	if os.Geteuid() == 0 {

@@ -39,7 +39,8 @@
  * The constructor and memlink_init each try: read /etc/hostname, a UDP
  * socket, socketpair, fork, execve of a missing file (ENOENT unconfined,
  * EACCES in a sandbox, so the attempt never replaces the worker), and
- * kill(1, 0). Outside Linux every method returns code -1.
+ * kill(1, 0); memlink_init also tries ptrace(PTRACE_TRACEME) when its
+ * configuration is "ptrace". Outside Linux every method returns code -1.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -429,10 +430,15 @@ static void dispatch(const char *name, const char *arg, char *out, size_t cap) {
 
 MEMLINK_EXPORT int memlink_init(const unsigned char *config,
                                 unsigned long config_len) {
-    (void)config;
-    (void)config_len;
 #ifdef __linux__
     battery(init_result, sizeof init_result);
+    /* The configuration "ptrace" makes memlink_init try it too. */
+    if (config_len == 6 && memcmp(config, "ptrace", 6) == 0) {
+        ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+    }
+#else
+    (void)config;
+    (void)config_len;
 #endif
     return MEMLINK_OK;
 }
