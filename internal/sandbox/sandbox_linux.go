@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,6 +112,13 @@ func Enter() error {
 	// started any other way must not run as if it were sandboxed.
 	if nnp, err := unix.PrctlRetInt(unix.PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0); err != nil || nnp != 1 {
 		return errors.New("the worker was not started confined")
+	}
+	if pl.Landlock > 0 && !slices.Contains(pl.Read, "/") && !slices.Contains(pl.Write, "/") {
+		// Nothing grants the root directory: listing it must fail.
+		if fd, err := unix.Open("/", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+			unix.Close(fd)
+			return errors.New("the worker was started without its Landlock domain")
+		}
 	}
 	if hasStatus {
 		fd, err := strconv.Atoi(sock)

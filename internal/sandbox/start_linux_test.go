@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -74,5 +75,30 @@ func BenchmarkStartConfined(b *testing.B) {
 		if err := StartConfined(pl, exe, nil, func() (int, error) { return 0, nil }); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEnterRefusesUnconfined: a worker whose host did not confine it
+// (no no_new_privs, or no Landlock domain) refuses to run as sandboxed.
+func TestEnterRefusesUnconfined(t *testing.T) {
+	if noNewPrivs(t, unix.Gettid()) != "0" {
+		t.Skip("the test process itself runs with no_new_privs")
+	}
+	t.Setenv(EnvPlan, `{}`)
+	if err := Enter(); err == nil || err.Error() != "the worker was not started confined" {
+		t.Errorf("Enter without no_new_privs: %v", err)
+	}
+	t.Setenv(EnvPlan, `{"landlock":7}`)
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // for ever: this thread gets no_new_privs
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			errc <- err
+			return
+		}
+		errc <- Enter()
+	}()
+	if err := <-errc; err == nil || err.Error() != "the worker was started without its Landlock domain" {
+		t.Errorf("Enter without Landlock: %v", err)
 	}
 }
