@@ -146,6 +146,14 @@ func startWorker(c *Client) (*worker, error) {
 		extra = append(extra, exeFile)
 		h.put(mem)
 	}
+	sb, err := newWorkerSandbox(cfg, &extra)
+	if err != nil {
+		lifeR.Close()
+		lifeW.Close()
+		cleanup()
+		return nil, err
+	}
+	defer sb.close()
 	var stdout, stderr *os.File
 	var outStarted, errStarted func()
 	if cfg.Output != nil {
@@ -166,13 +174,13 @@ func startWorker(c *Client) (*worker, error) {
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{"memlink-worker " + cfg.Name},
-		Env:         sandboxEnv(cfg, workerEnv(cfg)),
+		Env:         sb.env(workerEnv(cfg)),
 		ExtraFiles:  extra,
 		Stdout:      stdout,
 		Stderr:      stderr,
 		SysProcAttr: sysProcAttr(),
 	}
-	err = cmd.Start()
+	err = sb.start(cmd, exeFile)
 	outStarted() // the child has its copies; the host keeps only the read ends
 	errStarted()
 	lifeR.Close()
@@ -498,7 +506,7 @@ func (w *worker) reap() {
 	default:
 		ex.Reason = ReasonCrash
 	}
-	sandboxExit(&w.c.cfg, &ex)
+	sandboxExit(&w.c.cfg, &ex, w.mem)
 	w.c.logsLost.Add(w.logsLost())
 	// Counted before anyone can see the end.
 	w.c.workerEnded(w, ex)
