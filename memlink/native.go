@@ -364,9 +364,12 @@ const scrubWindow = 64
 // its input without a terminator), and, if anything non-zero lies in the
 // next scrubWindow bytes (a module that wrote past its own terminator), the
 // whole buffer.
-func scrub(buf []byte, n, argsLen int) {
+func scrub(buf []byte, n, argsLen int) { scrubFrom(buf, 0, n, argsLen) }
+
+// scrubFrom is scrub for a buffer whose first from bytes are zero already.
+func scrubFrom(buf []byte, from, n, argsLen int) {
 	end := min(max(n, argsLen), len(buf))
-	clear(buf[:end])
+	clear(buf[from:end])
 	if !windowZero(buf[end:min(end+scrubWindow, len(buf))]) {
 		clear(buf[end:])
 	}
