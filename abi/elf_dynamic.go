@@ -502,10 +502,17 @@ func (f *elfFile) checkSymbols(d *dynamic, s *symtab) error {
 		if name >= uint64(len(s.strtab)) {
 			return malformed(part, "name offset %#x is beyond DT_STRSZ %#x", name, len(s.strtab))
 		}
-		if shndx == 0 || shndx == shnAbs {
+		if shndx == 0 {
 			continue
 		}
-		if bind := info >> 4; (bind == 1 || bind == 2) && info&0xf != sttFunc && isABIExport(s.strtab[name:]) {
+		bind := info >> 4
+		if bind == 1 || bind == 2 || bind == 10 { // global, weak, GNU unique: what dlsym finds
+			f.exports.add(s.strtab[name:])
+		}
+		if shndx == shnAbs {
+			continue
+		}
+		if (bind == 1 || bind == 2) && info&0xf != sttFunc && isABIExport(s.strtab[name:]) {
 			return malformed(part, "%s is an ABI export, but not a function (type %d)", cstring(s.strtab[name:]), info&0xf)
 		}
 		switch typ := info & 0xf; typ {

@@ -89,6 +89,8 @@ func checkImage(x *elfReader, deep bool) (Image, error) {
 			if err := f.checkDynamic(); err != nil {
 				return img, err
 			}
+			img.Exports = f.exports
+			img.Exports.known = true
 		}
 	}
 	if x.size < img.MinSize {
@@ -177,6 +179,7 @@ type elfFile struct {
 	dynamic *prog
 	tls     *prog
 	minSize int64
+	exports Exports // the ABI functions checkSymbols saw defined
 }
 
 func (f *elfFile) uword(b []byte) uint64 {

@@ -68,13 +68,14 @@ type nativeModule struct {
 
 // openNative opens, binds and initialises the module at path, which the
 // caller has validated, with lanes call buffers. name is the file errors
-// speak of: path itself, or the original of a private copy.
-func openNative(o *options, path, name string, config []byte, lanes int, hb *hostBinding) (*nativeModule, error) {
+// speak of: path itself, or the original of a private copy. ex is what the
+// validation read of the file's exports (unknown: every one is looked up).
+func openNative(o *options, path, name string, ex abi.Exports, config []byte, lanes int, hb *hostBinding) (*nativeModule, error) {
 	lib, err := callpath.OpenAs(path, name)
 	if err != nil {
 		return nil, err
 	}
-	mod, err := callpath.Bind(lib)
+	mod, err := callpath.BindExports(lib, ex)
 	if err != nil {
 		lib.Close()
 		return nil, err

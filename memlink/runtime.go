@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/hotreload"
 	"github.com/memlink/memlink-go/internal/gate"
 )
@@ -209,7 +210,11 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 	if lo.isolation != nil {
 		m, err = openIsolated(&rt.opts, target, path, lo.config, *lo.isolation, copied, gate.Lanes(), hb)
 	} else {
-		m, err = openNative(&rt.opts, target, path, lo.config, gate.Lanes(), hb)
+		var ex abi.Exports // unknown for a file loaded in place, which may change after its check
+		if copied != nil {
+			ex = copied.exports
+		}
+		m, err = openNative(&rt.opts, target, path, ex, lo.config, gate.Lanes(), hb)
 	}
 	if err != nil {
 		if copied != nil {
