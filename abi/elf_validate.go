@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 )
 
 // MalformedError reports a part of a shared library that the dynamic
@@ -271,7 +272,7 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	var relro, phdr *prog
 	for i := range f.phnum {
 		p := f.prog(tab[i*f.phsize:])
-		part := fmt.Sprintf("program header %d", i)
+		part := phPart(i)
 		if err := f.checkProg(part, &p); err != nil {
 			return nil, err
 		}
@@ -320,7 +321,7 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	// bytes a PT_LOAD maps from the file, at the matching offset.
 	for i := range f.phnum {
 		p := f.prog(tab[i*f.phsize:])
-		part := fmt.Sprintf("program header %d", i)
+		part := phPart(i)
 		switch p.typ {
 		case ptDynamic, ptTLS, ptNote, ptGNUProperty, ptPhdr:
 			if p.filesz == 0 && p.typ != ptDynamic {
@@ -349,6 +350,11 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	}
 	return f, nil
 }
+
+// phPart names program header i in errors. It is concatenated, not
+// formatted: every header is named whether or not it has an error, twice
+// per load.
+func phPart(i uint64) string { return "program header " + strconv.FormatUint(i, 10) }
 
 func ptName(t uint32) string {
 	switch t {
