@@ -156,6 +156,7 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 		return 0, &LoadError{Ref: ref.String(), Path: in.source(), Err: err}
 	}
 	in.binding.attach(e.h)
+	in.mod.base().identify(e.h, 0)
 	return e.h, nil
 }
 
@@ -223,6 +224,7 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		return fail(err)
 	}
 	in := newInstance(gate, target, gen, m)
+	m.base().identify(lo.host.handle, gen)
 	in.host, in.binding = hb.bound(), hb
 	if copied != nil {
 		in.private, in.origin = copied, path

@@ -31,7 +31,9 @@ var hostCallbacks struct {
 // supported.
 func HostCallbacks(log LogFunc, call CallFunc) (logPtr, callPtr uintptr) {
 	hostCallbacks.once.Do(func() {
-		hostCallbacks.log, hostCallbacks.call = newCallback(log), newCallback(call)
+		if HostCallbacksSupported {
+			hostCallbacks.log, hostCallbacks.call = newHostCallbacks(log, call)
+		}
 	})
 	return hostCallbacks.log, hostCallbacks.call
 }

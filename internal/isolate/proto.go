@@ -56,6 +56,7 @@ const (
 	hPipeBase  = 96  // first fd of the pipe doorbells (0: futex)
 	hExeFD     = 100 // the descriptor the worker was executed from (0: none)
 	hLogsLost  = 104 // uint64: log records the worker could not deliver
+	hSigsys    = 112 // uint64: the system call a sandboxed worker died of (sandbox.go)
 )
 
 // Slot control and message offsets, relative to the slot's base.

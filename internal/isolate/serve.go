@@ -55,6 +55,7 @@ func serve() int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	catchForbidden(mem)
 	if h.exeFD != 0 {
 		unix.Close(int(h.exeFD)) // this program's own image; the module has no use for it
 	}
