@@ -644,7 +644,7 @@ func TestFailedRowContinues(t *testing.T) {
 	}
 	host := modbuild.HostTarget()
 	dir := t.TempDir()
-	for name, from := range map[string]string{"echo": "echo", "binary": "binary", "counter": "echo"} {
+	for name, from := range map[string]string{"echo": "echo", "binary": "binary", "counter": "echo", "kv": "kv"} {
 		data, err := os.ReadFile(filepath.Join(testCache, host.FileName(from)))
 		if err != nil {
 			t.Fatal(err)
