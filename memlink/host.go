@@ -96,7 +96,9 @@ func WithHostFuncs(fns map[string]HostFunc) LoadOption {
 // isolated workers lost and restarted (warn), modules quarantined after
 // corrupting their output (error), host functions that panicked (error)
 // and the lines isolated workers print. Records carry the attributes
-// module, handle and generation, and method inside a call. Nothing is
+// module, handle (as Handle.String, like the metrics' handle label; empty
+// in a first load's memlink_init) and generation, and method inside a
+// call. Nothing is
 // logged on the call path otherwise. Default: slog.Default(), as it is
 // when the runtime logs (so a later slog.SetDefault is followed). A nil
 // logger discards everything.

@@ -145,14 +145,14 @@ func TestHostFunctionsGetPut(t *testing.T) {
 		t.Fatalf("memlink_init's record: %v", log.records(t))
 	}
 	// Logged during memlink_init: before the handle existed, outside a call.
-	if diff := cmp.Diff(map[string]any{"level": "INFO", "msg": "kv ready", "module": "kv", "handle": 0.0, "generation": 1.0}, ready[0]); diff != "" {
+	if diff := cmp.Diff(map[string]any{"level": "INFO", "msg": "kv ready", "module": "kv", "handle": "", "generation": 1.0}, ready[0]); diff != "" {
 		t.Errorf("init record (-want +got):\n%s", diff)
 	}
 	got := log.find(t, "colour")
 	if len(got) != 1 { // get logs its key at debug level
 		t.Fatalf("debug records %v", log.records(t))
 	}
-	want := map[string]any{"level": "DEBUG", "msg": "colour", "module": "kv", "handle": float64(h), "generation": 1.0, "method": "get"}
+	want := map[string]any{"level": "DEBUG", "msg": "colour", "module": "kv", "handle": h.String(), "generation": 1.0, "method": "get"}
 	if diff := cmp.Diff(want, got[0]); diff != "" {
 		t.Errorf("call record (-want +got):\n%s", diff)
 	}
@@ -231,7 +231,7 @@ func TestHostOutcomeCodes(t *testing.T) {
 			t.Errorf("the -4 hand-over ran the host function %d times, want once", runs.Load()-before)
 		}
 	}
-	if recs := log.find(t, "memlink: host function panicked"); len(recs) != 1 || recs[0]["function"] != "panic" || recs[0]["level"] != "ERROR" {
+	if recs := log.find(t, "memlink: host function panicked"); len(recs) != 1 || recs[0]["function"] != "panic" || recs[0]["level"] != "ERROR" || recs[0]["handle"] != h.String() {
 		t.Errorf("panic records: %v", recs)
 	}
 	st := rt.Stats().Modules[0]
@@ -561,7 +561,7 @@ func TestRuntimeEventsLogged(t *testing.T) {
 		t.Fatal("reload to initfail succeeded")
 	}
 	ok, back := log.find(t, "memlink: module reloaded"), log.find(t, "memlink: reload rolled back")
-	if len(ok) != 1 || ok[0]["level"] != "INFO" || ok[0]["generation"] != 2.0 || ok[0]["module"] != "version_v1" || ok[0]["result"] != "ok" {
+	if len(ok) != 1 || ok[0]["level"] != "INFO" || ok[0]["generation"] != 2.0 || ok[0]["module"] != "version_v1" || ok[0]["result"] != "ok" || ok[0]["handle"] != h.String() {
 		t.Errorf("reload records: %v", ok)
 	}
 	if len(back) != 1 || back[0]["level"] != "WARN" || back[0]["result"] != "rolled_back" {
@@ -577,7 +577,7 @@ func TestRuntimeEventsLogged(t *testing.T) {
 		}
 	}
 	q := log.find(t, "memlink: module quarantined: it corrupted its output; reload or unload it")
-	if len(q) != 1 || q[0]["level"] != "ERROR" || q[0]["module"] != "overflow" || q[0]["method"] != "x" {
+	if len(q) != 1 || q[0]["level"] != "ERROR" || q[0]["module"] != "overflow" || q[0]["method"] != "x" || q[0]["handle"] != o.String() || q[0]["generation"] != 1.0 {
 		t.Errorf("quarantine records (want one, at the first corruption): %v", q)
 	}
 }

@@ -167,6 +167,7 @@ type hostBinding struct {
 	module   string // the module label
 	gen      uint64
 	handle   atomic.Uint64
+	hname    atomic.Pointer[string] // handle's String, for log records
 	funcs    map[uint32]*boundFn
 	own      map[string]HostFunc // WithHostFuncs, inherited by reloads
 	counters *hostCounters
@@ -228,7 +229,7 @@ func (rt *Runtime) newHostBinding(hl hostLoad, module string, gen uint64) (*host
 		funcs:   make(map[uint32]*boundFn, len(rt.opts.host.funcs)+len(hl.funcs)),
 		maxArgs: rt.opts.maxOutput, maxOut: rt.opts.maxOutput,
 	}
-	b.handle.Store(uint64(hl.handle))
+	b.setHandle(hl.handle)
 	add := func(name string, fn HostFunc) error {
 		id := abi.MethodID(name)
 		if prev := b.funcs[id]; prev != nil && prev.name != name {
@@ -313,9 +314,21 @@ func (b *hostBinding) attach(h Handle) {
 	if b == nil {
 		return
 	}
-	b.handle.Store(uint64(h))
+	b.setHandle(h)
 	b.bare.caller.Handle = h // no host call reads it concurrently: see Load
 }
+
+// setHandle records the handle of b's module, and its String for the
+// handle attribute of log records (as in the metrics' handle label; empty
+// while a first load has no handle yet, in memlink_init).
+func (b *hostBinding) setHandle(h Handle) {
+	s := handleLabel(h)
+	b.hname.Store(&s)
+	b.handle.Store(uint64(h))
+}
+
+// handleAttr is the handle attribute of b's records.
+func (b *hostBinding) handleAttr() slog.Attr { return slog.String("handle", *b.hname.Load()) }
 
 // retire ends the binding: its slot stops routing, so a module that kept
 // the table (or a thread of it) gets -6 and its records are dropped.
@@ -462,9 +475,9 @@ func (rt *Runtime) reentrant(h Handle) error {
 	for r := s.top.Load(); r != nil; r = r.prev {
 		if r.b.rt == rt && (h == 0 || Handle(r.b.handle.Load()) == h) {
 			if h == 0 {
-				return fmt.Errorf("memlink: close from a host function of handle %d: %w", r.b.handle.Load(), ErrReentrant)
+				return fmt.Errorf("memlink: close from a host function of handle %v: %w", Handle(r.b.handle.Load()), ErrReentrant)
 			}
-			return fmt.Errorf("memlink: handle %d: %w", h, ErrReentrant)
+			return fmt.Errorf("memlink: handle %v: %w", h, ErrReentrant)
 		}
 	}
 	return nil
@@ -653,7 +666,7 @@ func (b *hostBinding) logRecord(r *hostRec, level slog.Level, msg string, trunca
 	}
 	// A Record keeps up to five attributes inline: no allocation for them.
 	rec := slog.NewRecord(time.Now(), level, msg, 0)
-	rec.AddAttrs(slog.String("module", b.module), slog.Uint64("handle", b.handle.Load()), slog.Uint64("generation", b.gen))
+	rec.AddAttrs(slog.String("module", b.module), b.handleAttr(), slog.Uint64("generation", b.gen))
 	if r != nil {
 		rec.AddAttrs(slog.String("method", r.hctx.caller.Method))
 	}
@@ -756,12 +769,12 @@ func callHostFunc(ctx context.Context, fn HostFunc, args, out []byte) (res []byt
 }
 
 func (b *hostBinding) logPanic(r *hostRec, name string, p any) {
-	attrs := []any{"module", b.module, "handle", b.handle.Load(), "generation", b.gen, "function", name,
-		"panic", fmt.Sprint(p), "stack", string(debug.Stack())}
+	attrs := []slog.Attr{slog.String("module", b.module), b.handleAttr(), slog.Uint64("generation", b.gen)}
 	if r != nil {
-		attrs = append(attrs, "method", r.hctx.caller.Method)
+		attrs = append(attrs, slog.String("method", r.hctx.caller.Method))
 	}
-	b.rt.logger().Error("memlink: host function panicked", attrs...)
+	attrs = append(attrs, slog.String("function", name), slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+	b.rt.logger().LogAttrs(context.Background(), slog.LevelError, "memlink: host function panicked", attrs...)
 }
 
 // hold keeps a result that did not fit for the module's retry.

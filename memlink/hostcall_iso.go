@@ -79,6 +79,6 @@ func (b *hostBinding) outputLine(stderr bool, line []byte) {
 	}
 	defer func() { _ = recover() }() // a handler's panic must not end the reader
 	b.rt.logger().LogAttrs(context.Background(), level, string(line),
-		slog.String("module", b.module), slog.Uint64("handle", b.handle.Load()), slog.Uint64("generation", b.gen),
+		slog.String("module", b.module), b.handleAttr(), slog.Uint64("generation", b.gen),
 		slog.String("stream", stream))
 }

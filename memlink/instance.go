@@ -68,8 +68,10 @@ type moduleBase struct {
 	maxOutput   int
 	sampleEvery uint32
 	corrupted   atomic.Bool
-	shared      counters     // calls without a lane of their own; quarantined calls
-	logger      *slog.Logger // WithLogger's, nil for slog.Default (hostlog.go)
+	shared      counters      // calls without a lane of their own; quarantined calls
+	logger      *slog.Logger  // WithLogger's, nil for slog.Default (hostlog.go)
+	handle      atomic.Uint64 // for log records: see identify
+	gen         uint64
 }
 
 func newModuleBase(o *options, name string) moduleBase {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -30,7 +31,7 @@ type laneBody struct {
 	frame  callpath.Frame // the C call's argument block, reused
 	shared bool
 	armed  bool   // canary written
-	tick   uint32 // calls since the last latency sample
+	tick   uint32 // calls left until the next latency sample
 
 	lastName *byte // data of the method name of the lane's last call
 	lastLen  int
@@ -67,13 +68,14 @@ type nativeModule struct {
 
 // openNative opens, binds and initialises the module at path, which the
 // caller has validated, with lanes call buffers. name is the file errors
-// speak of: path itself, or the original of a private copy.
-func openNative(o *options, path, name string, config []byte, lanes int, hb *hostBinding) (*nativeModule, error) {
+// speak of: path itself, or the original of a private copy. ex is what the
+// validation read of the file's exports (unknown: every one is looked up).
+func openNative(o *options, path, name string, ex abi.Exports, config []byte, lanes int, hb *hostBinding) (*nativeModule, error) {
 	lib, err := callpath.OpenAs(path, name)
 	if err != nil {
 		return nil, err
 	}
-	mod, err := callpath.Bind(lib)
+	mod, err := callpath.BindExports(lib, ex)
 	if err != nil {
 		lib.Close()
 		return nil, err
@@ -135,7 +137,7 @@ func (n *nativeModule) newLane(i int) *lane {
 	l.out = unsafe.Pointer(&b[0])
 	l.outLen = unsafe.Pointer(&b[n.outCap+canarySize])
 	l.c = &l.own
-	l.tick = n.samplePhase()
+	l.tick = n.firstSample()
 	n.lanes[i].Store(l)
 	return l
 }
@@ -146,7 +148,7 @@ func (n *nativeModule) newSpare() any {
 	s.outLen = unsafe.Pointer(&s.mem[n.outCap+canarySize])
 	s.c = &n.shared
 	s.shared = true
-	s.tick = n.samplePhase()
+	s.tick = n.firstSample()
 	copy(s.mem[n.outCap:], n.canary[:])
 	s.armed = true
 	return s
@@ -274,13 +276,10 @@ func (n *nativeModule) call(laneIndex int, dst []byte, method string, args []byt
 		copy(unsafe.Slice((*byte)(unsafe.Add(l.out, n.outCap)), canarySize), n.canary[:])
 		l.armed = true
 	}
+	// A countdown: one decrement and a test on the calls not sampled.
 	sample, start := false, int64(0)
-	if n.sampleEvery != 0 {
-		l.tick++
-		if l.tick >= n.sampleEvery {
-			l.tick = 0
-			sample, start = true, nanotime()
-		}
+	if l.tick--; l.tick == 0 {
+		sample, start = n.resample(l)
 	}
 	// Callers nearly always pass the same string (a literal) again: reuse
 	// its id when the string is the very same one as last time on this lane.
@@ -295,9 +294,11 @@ func (n *nativeModule) call(laneIndex int, dst []byte, method string, args []byt
 	v2 := n.mod.Version >= abi.Version2
 	if v2 {
 		*(*uintptr)(l.outLen) = 0
-		rc = n.mod.CallV2(&l.frame, id, args, l.out, uintptr(n.outCap), l.outLen)
+		n.mod.SetCallV2(&l.frame, id, args, l.out, uintptr(n.outCap), l.outLen)
+		rc = l.frame.Invoke(6)
 	} else {
-		rc = n.mod.Call(&l.frame, id, args, l.out)
+		n.mod.SetCall(&l.frame, id, args, l.out)
+		rc = l.frame.Invoke(4)
 	}
 	var err error
 	switch {
@@ -312,16 +313,21 @@ func (n *nativeModule) call(laneIndex int, dst []byte, method string, args []byt
 	default:
 		// ABI 1: the output is what precedes the first NUL.
 		buf := unsafe.Slice((*byte)(l.out), n.outCap)
-		k := bytes.IndexByte(buf, 0)
-		if k < 0 {
-			k = len(buf)
-		}
 		if rc == 0 {
-			dst = append(dst, buf[:k]...)
+			// takeNUL, written out.
+			if k, done := takeNULFast(dst, buf, len(args)); done {
+				dst = dst[:len(dst)+k]
+			} else {
+				dst = takeNULRest(dst, buf, len(args), k)
+			}
 		} else {
+			k := bytes.IndexByte(buf, 0)
+			if k < 0 {
+				k = len(buf)
+			}
 			err = n.codeErr(l, method, rc, string(buf[:k]))
+			scrub(buf, k, len(args))
 		}
-		scrub(buf, k, len(args))
 	}
 	if sample {
 		l.c.observe(time.Duration(nanotime()-start), l.shared, callBucketNanos)
@@ -330,6 +336,24 @@ func (n *nativeModule) call(laneIndex int, dst []byte, method string, args []byt
 		n.spare.Put(spare)
 	}
 	return dst, err
+}
+
+// firstSample is where a lane's sampling countdown starts: the calls
+// left until its first sample, at a random point of the interval (see
+// samplePhase).
+func (n *nativeModule) firstSample() uint32 {
+	return n.sampleEvery - n.samplePhase() // 0 with sampling off: resample sees to it
+}
+
+// resample restarts a lane's countdown when it reaches zero and tells the
+// call whether to measure itself (not when sampling is off).
+func (n *nativeModule) resample(l *lane) (bool, int64) {
+	if n.sampleEvery == 0 {
+		l.tick = math.MaxUint32
+		return false, 0
+	}
+	l.tick = n.sampleEvery
+	return true, nanotime()
 }
 
 // scrubWindow is how far past the output scrub looks for stray bytes.
@@ -341,20 +365,16 @@ const scrubWindow = 64
 // its input without a terminator), and, if anything non-zero lies in the
 // next scrubWindow bytes (a module that wrote past its own terminator), the
 // whole buffer.
-func scrub(buf []byte, n, argsLen int) {
+func scrub(buf []byte, n, argsLen int) { scrubFrom(buf, 0, n, argsLen) }
+
+// scrubFrom is scrub for a buffer whose first from bytes are zero already.
+func scrubFrom(buf []byte, from, n, argsLen int) {
 	end := min(max(n, argsLen), len(buf))
-	clear(buf[:end])
-	if !allZero(buf[end:min(end+scrubWindow, len(buf))]) {
+	clear(buf[from:end])
+	if !windowZero(buf[end:min(end+scrubWindow, len(buf))]) {
 		clear(buf[end:])
 	}
 }
-
-// zeroWindow is what scrub compares the bytes past an output with.
-var zeroWindow [scrubWindow]byte
-
-// allZero reports whether b, at most scrubWindow bytes, holds only zeros
-// (a vectorised comparison, faster than a loop of words).
-func allZero(b []byte) bool { return string(b) == string(zeroWindow[:len(b)]) }
 
 // finishV2 handles the outcomes of an ABI-2 call other than success with
 // an output that fit: a module error, a request for a larger buffer

@@ -48,8 +48,9 @@ func BenchmarkSandboxCall(b *testing.B) {
 
 // BenchmarkSandboxStart measures loading and unloading an isolated
 // module, worker start and exit included, with and without a sandbox: the
-// difference is what confining a worker costs (two execs instead of one,
-// the Landlock ruleset, the seccomp filter). worker-cpu-ms is the CPU time
+// difference is what confining a worker costs (the Landlock ruleset on a
+// host thread, the seccomp filter in the worker, and under a MemoryLimit
+// the status descriptor). worker-cpu-ms is the CPU time
 // the workers used (user and system, from RUSAGE_CHILDREN), which a busy
 // machine disturbs less than the wall clock.
 func BenchmarkSandboxStart(b *testing.B) {

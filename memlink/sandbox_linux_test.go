@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -202,21 +203,84 @@ func TestSandboxExec(t *testing.T) {
 	expect(t, rt, noBin, [][2]string{{"forkexec /bin/true", "1127"}})
 }
 
+// TestSandboxProcessGroup: with Exec, the processes a module starts stay
+// in the worker's process group (setsid and setpgid fail with EPERM, and
+// no process can be made a child of the host with CLONE_PARENT), so the
+// host's kill of the group reaches every one of them: a daemon does not
+// outlive the worker.
+func TestSandboxProcessGroup(t *testing.T) {
+	rt := newRuntime(t)
+	h := loadEscape(t, rt, &memlink.Sandbox{Exec: true})
+	expect(t, rt, h, [][2]string{
+		{"setsid", eperm},
+		{"setpgid", eperm},
+		{"cloneparent", eperm},
+		{"thread setsid", eperm},
+	})
+	out := try(t, rt, h, "daemon")
+	var pid, errno int
+	if _, err := fmt.Sscanf(out, "%d %d", &pid, &errno); err != nil || pid <= 0 {
+		t.Fatalf("daemon = %q", out)
+	}
+	if errno != int(unix.EPERM) {
+		t.Errorf("the daemon's setsid: errno %d", errno)
+	}
+	if !alive(pid) {
+		t.Fatalf("the daemon %d is not running", pid)
+	}
+	if err := rt.Unload(h); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); alive(pid); {
+		if time.Now().After(deadline) {
+			unix.Kill(pid, unix.SIGKILL)
+			t.Fatalf("the daemon %d outlived its worker", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// alive reports whether process pid exists and is not a zombie (a killed
+// daemon waits for its new parent, init, to reap it).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	_, rest, ok := strings.Cut(string(b), ") ")
+	return ok && !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
+}
+
 // TestSandboxForbiddenSyscalls: ptrace, mount and bpf end the worker with
-// SIGSYS, from a call and from a module's thread.
+// SIGSYS, from a call and from a module's thread, and the error names the
+// system call.
 func TestSandboxForbiddenSyscalls(t *testing.T) {
 	dir := t.TempDir()
 	rt := newRuntime(t)
 	h := loadEscape(t, rt, &memlink.Sandbox{Write: []string{dir}})
-	for _, attempt := range []string{"ptrace", "mount " + dir, "bpf", "thread ptrace"} {
-		_, err := rt.Call(h, "try", []byte(attempt))
+	for _, c := range []struct{ attempt, call string }{
+		{"ptrace", "ptrace"},
+		{"mount " + dir, "mount"},
+		{"bpf", "bpf"},
+		{"thread ptrace", "ptrace"},
+		{"thread bpf", "bpf"},
+	} {
+		_, err := rt.Call(h, "try", []byte(c.attempt))
 		ce := crashOf(t, err, "crash", "SIGSYS")
 		if ce.Signal != "SIGSYS" {
-			t.Errorf("%s: signal %q", attempt, ce.Signal)
+			t.Errorf("%s: signal %q", c.attempt, ce.Signal)
 		}
-		if !strings.Contains(ce.Detail, "sandbox") {
-			t.Errorf("%s: detail %q does not name the sandbox", attempt, ce.Detail)
+		if want := "the sandbox killed it for a forbidden system call: " + c.call; ce.Detail != want {
+			t.Errorf("%s: detail %q, want %q", c.attempt, ce.Detail, want)
 		}
+		if !strings.Contains(err.Error(), "SIGSYS (the sandbox killed it for a forbidden system call: "+c.call+")") {
+			t.Errorf("%s: %v", c.attempt, err)
+		}
+	}
+	// memlink_init's forbidden call fails the load, named.
+	_, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "escape")), memlink.WithIsolation(memlink.Isolation{Sandbox: &memlink.Sandbox{}}), memlink.WithConfig([]byte("ptrace")))
+	if err == nil || !strings.Contains(err.Error(), "SIGSYS") || !strings.Contains(err.Error(), "forbidden system call: ptrace") {
+		t.Errorf("Load with memlink_init calling ptrace: %v", err)
 	}
 	// The worker restarted under the same sandbox.
 	expect(t, rt, h, [][2]string{{"read /etc/hostname", eacces}, {"udp", eacces}})
@@ -351,6 +415,8 @@ func TestSandboxControl(t *testing.T) {
 		{"socketpair", done},
 		{"fork", done},
 		{"forkexec /bin/true", "1000"},
+		{"setsid", done},
+		{"setpgid", done},
 		{"thread udp", done},
 		{"nnp", "0"},
 		{"getenv MEMLINK_TEST_SECRET", "hunter2"},
@@ -531,7 +597,7 @@ func TestSandboxManifest(t *testing.T) {
 }
 
 // TestSandboxMemoryLimit: a sandboxed worker still measures itself for
-// MemoryLimit (through the /proc/self/status descriptor stage 1 opened).
+// MemoryLimit (through the /proc/<pid>/status descriptor the host sends it).
 func TestSandboxMemoryLimit(t *testing.T) {
 	rt := newRuntime(t)
 	h, err := rt.Load(memlink.MustParseRef(modtest.Path(t, "escape")), memlink.WithIsolation(memlink.Isolation{MemoryLimit: 64 << 20, Sandbox: &memlink.Sandbox{}}))

@@ -33,8 +33,8 @@
 //	-calls N        calls per side in each round of the call row (default
 //	                300000)
 //	-rows LIST      rows to run, comma-separated (default all): load, call,
-//	                unload, reload, concurrent, isolated, rust, memory,
-//	                metrics
+//	                unload, reload, concurrent, isolated, host, rust,
+//	                memory, metrics
 //	-payloads LIST  call payload sizes in bytes (default 0,64,256,1024,4096)
 //	-goroutines L   goroutine counts of the concurrent row (default 1,2,4,8,16)
 //	-json           print one JSON object per result on stdout (the table then
@@ -97,6 +97,11 @@
 //	            the usual alternative, is measured by the separate module
 //	            internal/isolate/gopluginbench, so that it stays out of
 //	            memlink-go's go.mod
+//	host        ns per host call (a module calling a Go function through
+//	            its memlink_host table, 16 bytes each way), in process and
+//	            isolated, and per log record in process: kv makes 64 in
+//	            one module call; baseline purego (the same kv code bound to
+//	            raw purego.NewCallback functions)
 //	rust        ns per 64-byte call of "process" on the Rust SDK's echo
 //	            (modules/rust, ABI 2), built with cargo beside the C modules
 //	            (-modules: DIR/rust_echo.so or the platform's name for it);

@@ -84,7 +84,7 @@ func TestQuickJSON(t *testing.T) {
 	rs := decodeResults(t, stdout)
 
 	wantVariants := map[string]int{
-		"load": 1, "call": 10, "unload": 1, "reload": 4, "concurrent": 10, "isolated": 2, "rust": 1, "memory": 1, "metrics": 1,
+		"load": 1, "call": 10, "unload": 1, "reload": 4, "concurrent": 10, "isolated": 2, "host": 3, "rust": 1, "memory": 1, "metrics": 1,
 	}
 	_, noRust := modbuild.FindRust()
 	got := map[string]int{}
@@ -93,6 +93,7 @@ func TestQuickJSON(t *testing.T) {
 		name := r.Row + " " + r.Variant
 		naHere := (r.Row == "memory" && runtime.GOOS != "linux") ||
 			(r.Row == "isolated" && runtime.GOOS != "linux" && runtime.GOOS != "darwin") ||
+			(r.Variant == "isolated/call" && runtime.GOOS != "linux" && runtime.GOOS != "darwin") ||
 			(r.Row == "rust" && noRust != nil)
 		if naHere {
 			if r.Status != statusNA || r.Error == "" {
@@ -643,7 +644,7 @@ func TestFailedRowContinues(t *testing.T) {
 	}
 	host := modbuild.HostTarget()
 	dir := t.TempDir()
-	for name, from := range map[string]string{"echo": "echo", "binary": "binary", "counter": "echo"} {
+	for name, from := range map[string]string{"echo": "echo", "binary": "binary", "counter": "echo", "kv": "kv"} {
 		data, err := os.ReadFile(filepath.Join(testCache, host.FileName(from)))
 		if err != nil {
 			t.Fatal(err)

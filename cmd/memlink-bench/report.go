@@ -298,7 +298,7 @@ func writeSection(w io.Writer, r *row, rs []Result) {
 // extraText is the text of the extra column for a result of row id.
 func extraText(id string, r *Result) string {
 	switch id {
-	case "call", "rust":
+	case "call", "rust", "host":
 		if len(r.Allocs) == 0 {
 			return ""
 		}

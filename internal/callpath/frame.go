@@ -16,13 +16,11 @@ type Frame struct {
 	keep [2]unsafe.Pointer // Go memory the C call reads or writes
 }
 
-// set fills the frame for a call of fn. Pointer arguments are recorded in
-// keep, which makes the memory they point to escape to the heap (a stack
-// could move while C runs on it) and keeps it reachable for the call.
-func (f *Frame) set4(fn, a1 uintptr, p2 unsafe.Pointer, a3 uintptr, p4 unsafe.Pointer) {
-	f.fn = fn
-	f.keep[0], f.keep[1] = p2, p4
-	f.a = [6]uintptr{a1, uintptr(p2), a3, uintptr(p4)}
+// Invoke makes the call f was filled for (by [Module.SetCall] or
+// [Module.SetCallV2]) with its first n arguments and returns the result.
+func (f *Frame) Invoke(n int) int32 {
+	invoke(f, n)
+	return f.result()
 }
 
 func (f *Frame) result() int32 {

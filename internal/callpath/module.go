@@ -19,15 +19,30 @@ type Module struct {
 	init, call, callV2, shutdown      uintptr
 	stateSize, serialize, deserialize uintptr
 	release                           uintptr
+	exports                           abi.Exports // what BindExports was told
 }
 
 // Bind looks up the exports of lib and checks the announced ABI version.
 // memlink_init and memlink_shutdown are required, as is memlink_call for an
 // ABI-1 module or memlink_call_v2 for an ABI-2 one. A version above
 // [abi.MaxVersion] (or zero) yields an error wrapping [abi.ErrABIVersion].
-func Bind(lib *Library) (*Module, error) {
-	m := &Module{lib: lib, Version: abi.Version1}
-	if p, err := lib.Lookup(abi.SymVersion); err == nil {
+func Bind(lib *Library) (*Module, error) { return BindExports(lib, abi.Exports{}) }
+
+// BindExports is [Bind] for a library whose file's exports are known (see
+// [abi.Exports]): the optional exports the file does not define are not
+// looked up, which spares the loader a failing lookup each. The required
+// ones are looked up whatever ex says, so a set that is wrong can only
+// make an optional export be missed, never a call go astray.
+func BindExports(lib *Library, ex abi.Exports) (*Module, error) {
+	optional := func(name string) uintptr {
+		if !ex.MayHave(name) {
+			return 0
+		}
+		p, _ := lib.Lookup(name)
+		return p
+	}
+	m := &Module{lib: lib, Version: abi.Version1, exports: ex}
+	if p := optional(abi.SymVersion); p != 0 {
 		v := uint32(callRaw(p))
 		if v == 0 || v > abi.MaxVersion {
 			return nil, fmt.Errorf("%w: %s announces ABI version %d; this runtime supports 1 to %d",
@@ -57,14 +72,14 @@ func Bind(lib *Library) (*Module, error) {
 		}
 		*r.dst = p
 	}
-	m.stateSize, _ = lib.Lookup(abi.SymStateSize)
-	m.serialize, _ = lib.Lookup(abi.SymSerializeState)
-	m.deserialize, _ = lib.Lookup(abi.SymDeserializeState)
+	m.stateSize = optional(abi.SymStateSize)
+	m.serialize = optional(abi.SymSerializeState)
+	m.deserialize = optional(abi.SymDeserializeState)
 	if m.Version >= abi.Version2 {
-		m.release, _ = lib.Lookup(abi.SymReleaseOutput)
+		m.release = optional(abi.SymReleaseOutput)
 	}
 	if m.Version >= abi.Version2 && m.call == 0 {
-		m.call, _ = lib.Lookup(abi.SymCall)
+		m.call = optional(abi.SymCall)
 	}
 	return m, nil
 }
@@ -173,17 +188,37 @@ func (m *Module) DeserializeState(buf []byte) int32 {
 // stays put and is large enough for whatever the module writes; the module
 // is not told its size.
 func (m *Module) Call(f *Frame, id uint32, args []byte, out unsafe.Pointer) int32 {
-	f.set4(m.call, uintptr(id), unsafe.Pointer(unsafe.SliceData(args)), uintptr(len(args)), out)
-	invoke(f, 4)
-	return f.result()
+	m.SetCall(f, id, args, out)
+	return f.Invoke(4)
 }
 
 // CallV2 calls memlink_call_v2 (ABI 2) through f with an output buffer of
 // outCap bytes at out; the module stores the output length (or the size it
 // needs) at outLen, which must not be Go memory.
 func (m *Module) CallV2(f *Frame, id uint32, args []byte, out unsafe.Pointer, outCap uintptr, outLen unsafe.Pointer) int32 {
-	f.set4(m.callV2, uintptr(id), unsafe.Pointer(unsafe.SliceData(args)), uintptr(len(args)), out)
+	m.SetCallV2(f, id, args, out, outCap, outLen)
+	return f.Invoke(6)
+}
+
+// SetCall fills f for the call Call makes, without making it: with
+// [Frame.Invoke](4) after it, the two inline into the caller, one call
+// level less than Call on the hottest path.
+//
+// Pointer arguments are recorded in the frame's keep-alive fields, which
+// makes the memory they point to escape to the heap (a stack could move
+// while C runs on it) and keeps it reachable for the call; Invoke clears
+// them. memlink_call ignores the fifth and sixth argument registers, so
+// their words are left as they are.
+func (m *Module) SetCall(f *Frame, id uint32, args []byte, out unsafe.Pointer) {
+	p := unsafe.Pointer(unsafe.SliceData(args))
+	f.fn = m.call
+	f.keep[0], f.keep[1] = p, out
+	f.a[0], f.a[1], f.a[2], f.a[3] = uintptr(id), uintptr(p), uintptr(len(args)), uintptr(out)
+}
+
+// SetCallV2 fills f for the call CallV2 makes; [Frame.Invoke](6) makes it.
+func (m *Module) SetCallV2(f *Frame, id uint32, args []byte, out unsafe.Pointer, outCap uintptr, outLen unsafe.Pointer) {
+	m.SetCall(f, id, args, out)
+	f.fn = m.callV2
 	f.a[4], f.a[5] = outCap, uintptr(outLen)
-	invoke(f, 6)
-	return f.result()
 }

@@ -47,6 +47,26 @@ func BenchmarkCallAppend64(b *testing.B) {
 	}
 }
 
+// BenchmarkCallAppendV2_64 is BenchmarkCallAppend64 on ABI 2: the binary
+// module's "echo" method through memlink_call_v2.
+func BenchmarkCallAppendV2_64(b *testing.B) {
+	rt := memlink.New()
+	defer rt.Close()
+	h, err := rt.Load(memlink.MustParseRef(modtest.Path(b, "binary")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	args := bytes.Repeat([]byte{'x'}, 64)
+	dst := make([]byte, 0, 128)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := rt.CallAppend(dst[:0], h, "echo", args)
+		if err != nil || len(out) != 64 {
+			b.Fatalf("CallAppend: %d bytes, %v", len(out), err)
+		}
+	}
+}
+
 // BenchmarkCgo64 is the yardstick: cgo calling echo's memlink_call
 // through a function pointer from a static inline C function, 64 bytes.
 func BenchmarkCgo64(b *testing.B) {

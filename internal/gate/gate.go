@@ -89,11 +89,39 @@ func (g *Gate) Lanes() int { return len(g.lanes) }
 // [Overflow] when every lane is busy, and ok == false when the gate is
 // closed, in which case the call was not admitted and Exit must not be
 // called.
+//
+// The common case, the hinted lane free, is small enough to be inlined
+// into the caller; the search of the other lanes is enterSlow. Either way
+// the call takes its lane before it reads the state (the Dekker pair).
 func (g *Gate) Enter() (laneIndex int, ok bool) {
 	start := laneHint()
+	l := &g.lanes[start&g.mask]
+	if v := l.seq.Load(); v&1 == 0 && l.seq.CompareAndSwap(v, v+1) {
+		if g.state.Load() == gateOpen {
+			return int(start & g.mask), true
+		}
+		return refuse(l, v)
+	}
+	return g.enterSlow(start)
+}
+
+// refuse gives back a lane taken by a call the closed gate refuses,
+// without counting a call.
+//
+//go:noinline
+func refuse(l *lane, seq uint64) (int, bool) {
+	l.seq.Store(seq)
+	return 0, false
+}
+
+// enterSlow is Enter when the hinted lane is busy: the other lanes in
+// turn, then an overflow shard.
+//
+//go:noinline
+func (g *Gate) enterSlow(start uint32) (laneIndex int, ok bool) {
 	laneIndex = Overflow
 	var seq uint64
-	for i := uint32(0); i <= g.mask; i++ {
+	for i := uint32(1); i <= g.mask; i++ {
 		j := (start + i) & g.mask
 		l := &g.lanes[j]
 		if v := l.seq.Load(); v&1 == 0 && l.seq.CompareAndSwap(v, v+1) {
@@ -116,21 +144,34 @@ func (g *Gate) Enter() (laneIndex int, ok bool) {
 	return laneIndex, true
 }
 
-// Exit ends a call admitted by Enter on the lane Enter returned.
+// Exit ends a call admitted by Enter on the lane Enter returned. Like
+// Enter, its common case (a lane of its own, the gate open) is inlined.
 func (g *Gate) Exit(laneIndex int) {
-	if laneIndex == Overflow {
-		sh := &g.over[laneHint()%overflowShards]
-		sh.done.Add(1)
-		sh.inFlight.Add(-1)
-	} else {
+	if laneIndex != Overflow {
 		l := &g.lanes[laneIndex]
 		releaseLane(&l.seq, l.seq.Load()+1) // only the lane's owner writes it
+	} else {
+		g.exitOverflow()
 	}
 	if g.state.Load() != gateOpen {
-		select {
-		case g.exited <- struct{}{}:
-		default:
-		}
+		g.wake()
+	}
+}
+
+//go:noinline
+func (g *Gate) exitOverflow() {
+	sh := &g.over[laneHint()%overflowShards]
+	sh.done.Add(1)
+	sh.inFlight.Add(-1)
+}
+
+// wake tells Drain that a call left the closed gate.
+//
+//go:noinline
+func (g *Gate) wake() {
+	select {
+	case g.exited <- struct{}{}:
+	default:
 	}
 }
 

@@ -417,7 +417,7 @@ func (w *worker) reap() {
 	default:
 		ex.Reason = ReasonCrash
 	}
-	sandboxExit(&w.c.cfg, &ex)
+	sandboxExit(&w.c.cfg, &ex, w.mem)
 	w.c.logsLost.Add(w.logsLost())
 	// Counted before anyone can see the end.
 	w.c.workerEnded(w, ex)
@@ -688,11 +688,16 @@ func (w *worker) roundTrip(ctx context.Context, sl *hostSlot, t *timer) (respons
 func (w *worker) await(sl *hostSlot, seq uint32, t *timer) (final uint32, timedOut bool) {
 	st := sl.v.state()
 	asleep := sl.v.u32(sParentAsleep)
-	spun := false
+	spun, served := false, false
 	for {
 		cur := st.Load()
 		if cur == seq<<3|stHost {
 			w.serveHost(sl, seq) // the module calls the host (hostcall.go)
+			// The module runs on: catch its answer or its next host call
+			// by spinning again rather than on the doorbell, however long
+			// the whole call has been taking (a call making many host
+			// calls is long, but the gaps between them are short).
+			spun, served = false, true
 			continue
 		}
 		if cur != seq<<3|stReq && cur != seq<<3|stBusy && cur != seq<<3|stHostDone {
@@ -705,7 +710,7 @@ func (w *worker) await(sl *hostSlot, seq uint32, t *timer) (final uint32, timedO
 			spun = true
 			// Spin only when the module's recent calls were short enough
 			// to be caught.
-			if spin := w.c.cfg.Spin; spin > 0 && time.Duration(sl.svc) < spin && spinWhilePending(st, seq, spin, sl.v.u32(sHostCPU), sl.v.u32(sWorkerCPU)) {
+			if spin := w.c.cfg.Spin; spin > 0 && (served || time.Duration(sl.svc) < spin) && spinWhilePending(st, seq, spin, sl.v.u32(sHostCPU), sl.v.u32(sWorkerCPU)) {
 				continue
 			}
 		}

@@ -67,6 +67,14 @@ func startWorker(c *Client) (*worker, error) {
 		return nil, err
 	}
 	extra[fdLifeline-fdRegion] = lifeR
+	sb, err := newWorkerSandbox(cfg, &extra)
+	if err != nil {
+		lifeR.Close()
+		lifeW.Close()
+		cleanup()
+		return nil, err
+	}
+	defer sb.close()
 	stdout, stderr, outStarted, err := outputs(cfg)
 	if err != nil {
 		lifeR.Close()
@@ -77,13 +85,13 @@ func startWorker(c *Client) (*worker, error) {
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{"memlink-worker " + cfg.Name},
-		Env:         sandboxEnv(cfg, workerEnv(cfg)),
+		Env:         sb.env(workerEnv(cfg)),
 		ExtraFiles:  extra,
 		Stdout:      stdout,
 		Stderr:      stderr,
 		SysProcAttr: sysProcAttr(),
 	}
-	err = cmd.Start()
+	err = sb.start(cmd, exeFile)
 	outStarted() // the child has its copies; the host keeps only the read ends
 	lifeR.Close()
 	bell.started()

@@ -36,10 +36,14 @@ import (
 // runtime holds a callback from a thread it did not create until the
 // program's main package is initialised (runtime.cgocallbackg waits on
 // main_init_done), and a worker serves from memlink's init and never gets
-// there. Such a thread blocks in the callback for the worker's life; a
-// module call waiting for it ends with CallTimeout or its context, which
-// kill the worker. (Were the runtime ever to let it through, it would get
-// code -3 and its records would be counted as lost: workerCall, workerLog.)
+// there. So the worker's table does not point at the callbacks but at two
+// small C entries (hostcall_shim_*.s) that look at the thread first: a
+// thread of the module's own gets -6 from call at once, and its log
+// records are counted as lost (hLogsLost); every other call goes on to the
+// callback. Where there are no such entries (not amd64 or linux/arm64),
+// such a thread blocks in the callback for the worker's life, and a module
+// call waiting for it ends with CallTimeout or its context, which kill the
+// worker.
 
 // Host-call kinds (sHostKind).
 const (
@@ -182,6 +186,7 @@ func (sv *server) bindHost(mod *callpath.Module) (bound bool, rc int32, err erro
 			return
 		}
 		log, call := callpath.HostCallbacks(workerLog, workerCall)
+		log, call = hostEntries(log, call, (*uint64)(unsafe.Pointer(&sv.mem[hLogsLost])))
 		t := (*abi.HostTable)(unsafe.Pointer(&b[0]))
 		*t = abi.HostTable{Version: abi.HostVersion, Size: uint32(abi.HostTableSize), Ctx: 1, Log: log, Call: call}
 		workerHost.table = t // the arena is never closed: the module keeps the table

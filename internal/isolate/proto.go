@@ -61,10 +61,10 @@ const (
 	hPipeBase  = 96  // first fd of the pipe doorbells (0: futex)
 	hExeFD     = 100 // the descriptor the worker was executed from (0: none)
 	hLogsLost  = 104 // uint64: log records the worker could not deliver
-	hFault     = 112 // uint32: the last fatal exception the worker saw (Windows; 0: none)
-	hFaultAddr = 120 // uint64: where it was raised
-	hReady     = 128 // uint32: 1 once the worker is set up (Windows, under a memory limit)
-	hBaseMem   = 136 // uint64: the worker's committed memory then (Windows)
+	hSigsys    = 112 // uint64: the system call a sandboxed worker died of (sandbox.go)
+	hFault     = 120 // uint32: the last fatal exception the worker saw (Windows; 0: none)
+	hFaultAddr = 128 // uint64: where it was raised (hFault+8, as faults_windows_amd64.s writes it)
+	hReady     = 136 // uint32: 1 once the worker is set up (Windows, under a memory limit)
 )
 
 // Slot control and message offsets, relative to the slot's base.

@@ -8,8 +8,8 @@ import (
 )
 
 // readStatus returns the contents of this process's /proc/self/status:
-// through the descriptor stage 1 of a sandbox opened (the sandbox grants
-// nothing in /proc), or by path.
+// through the descriptor the host sent a sandboxed worker (the sandbox
+// grants nothing in /proc), or by path.
 func readStatus() ([]byte, error) {
 	f := sandbox.StatusFile()
 	if f == nil {

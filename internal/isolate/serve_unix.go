@@ -26,6 +26,7 @@ func serve() int {
 	}
 	region.Close()
 	sv, err := newServer(mem, func(h *header) (*workerBell, error) {
+		catchForbidden(mem)
 		if h.exeFD != 0 {
 			unix.Close(int(h.exeFD)) // this program's own image; the module has no use for it
 		}

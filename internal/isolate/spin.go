@@ -96,13 +96,13 @@ func spinWhileEqual(w *atomic.Uint32, old uint32, d time.Duration, self, peer *a
 }
 
 // spinWhilePending polls a host slot's state word while it says request
-// seq is posted or running. It returns true when the state has moved on,
-// false after d.
+// seq is posted or running (a host call already answered included). It
+// returns true when the state has moved on, false after d.
 func spinWhilePending(w *atomic.Uint32, seq uint32, d time.Duration, self, peer *atomic.Uint32) bool {
-	req, busy := seq<<3|stReq, seq<<3|stBusy
+	req, busy, hostDone := seq<<3|stReq, seq<<3|stBusy, seq<<3|stHostDone
 	sp := newSpinner(d, self, peer)
 	for i := 1; ; i++ {
-		if s := w.Load(); s != req && s != busy {
+		if s := w.Load(); s != req && s != busy && s != hostDone {
 			return true
 		}
 		if i%pollsPerCheck == 0 && !sp.pause() {

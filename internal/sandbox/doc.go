@@ -7,23 +7,24 @@
 //
 // Landlock restricts only the thread that asks for it (all threads need
 // TSYNC, Linux 7.0), and the Go runtime runs on several threads whose
-// creation a library cannot control. So the worker confines itself in two
-// stages, both in the worker's own process:
+// creation a library cannot control. So the worker is confined in two
+// steps:
 //
-//   - Stage 1 runs in the worker's package init, on the main thread, which
-//     the Go runtime keeps locked during initialisation. It sets
-//     no_new_privs, empties the capability bounding set, restricts the
-//     thread with a Landlock ruleset, and executes this very program again
-//     from that thread. An execve replaces every thread with the one that
-//     called it, so the new image starts with one thread, already
-//     confined, and every thread and process it ever makes inherits the
-//     confinement.
-//   - Stage 2 is that new image. Before it serves anything it installs the
-//     seccomp filter on all its threads (SECCOMP_FILTER_FLAG_TSYNC, which
-//     works from Go), so that the filter also stops a second execve
-//     without having to let the first one through.
+//   - The host starts the worker from a throwaway thread of its own
+//     (StartConfined) that first sets no_new_privs, empties its capability
+//     sets and restricts itself with a Landlock ruleset. A process
+//     inherits these from the thread that forks it, so the worker's
+//     program starts confined, from its first instruction, and every
+//     thread and process it ever makes inherits the confinement. The
+//     thread is never given back to the Go runtime: it ends with the
+//     goroutine that confined it.
+//   - In the worker's package init, before it serves anything, Enter
+//     installs the seccomp filter on all its threads
+//     (SECCOMP_FILTER_FLAG_TSYNC, which works from Go); installed after
+//     the worker's execve, the filter can deny execve without letting
+//     that one through.
 //
-// The module is opened only after stage 2: its constructors and
+// The module is opened only after both: its constructors and
 // memlink_init run confined, as does every thread they start.
 //
 // The host decides what to enforce (NewPlan, from a Probe of the kernel

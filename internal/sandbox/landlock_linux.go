@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"unsafe"
@@ -54,7 +55,7 @@ type grant struct {
 
 // loaderPaths are where the dynamic loader finds libraries and its
 // cache: the module's dependencies (libc first) load from here, and so
-// does the loader itself when stage 1 executes the program again.
+// does the loader itself when the worker's program starts.
 var loaderPaths = []string{"/lib", "/lib32", "/lib64", "/libx32", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/local/lib"}
 
 // grants lists the rules of a plan: what loading and running need, then
@@ -88,7 +89,7 @@ func grants(pl *Plan) []grant {
 }
 
 // restrictLandlock restricts the calling thread to the plan's grants plus
-// the program file exe (executed once more by stage 1).
+// the program file exe, which the worker runs.
 func restrictLandlock(pl *Plan, exe *os.File) error {
 	attr := unix.LandlockRulesetAttr{Handled_access_fs: handledFS(pl.Landlock)}
 	size := unsafe.Offsetof(attr.Handled_access_net)
@@ -122,6 +123,9 @@ func restrictLandlock(pl *Plan, exe *os.File) error {
 			return errno
 		}
 		return nil
+	}
+	if exe == nil {
+		return errors.New("no program to grant")
 	}
 	if err := add(int(exe.Fd()), unix.LANDLOCK_ACCESS_FS_READ_FILE|unix.LANDLOCK_ACCESS_FS_EXECUTE, false); err != nil {
 		return fmt.Errorf("granting the program: %w", err)

@@ -125,6 +125,10 @@ const KilledSummary = "ptrace, process_vm_*, mount and the new mount API, bpf, p
 const (
 	// EnvPlan carries the JSON Plan from the host to the worker.
 	EnvPlan = "MEMLINK_ISOLATE_SANDBOX"
+	// EnvStatus names the descriptor of the UNIX socket on which the host
+	// sends the worker a descriptor of its own /proc/<pid>/status (see
+	// StartConfined), when the worker needs one.
+	EnvStatus = "MEMLINK_ISOLATE_SANDBOX_STATUS"
 )
 
 // keptEnv are the variables of the host's environment a sandboxed worker

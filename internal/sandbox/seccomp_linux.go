@@ -24,28 +24,55 @@ const (
 const (
 	retAllow  = unix.SECCOMP_RET_ALLOW
 	retKill   = unix.SECCOMP_RET_KILL_PROCESS
+	retTrap   = unix.SECCOMP_RET_TRAP // SIGSYS, which the worker records and dies of
 	retEPERM  = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
 	retEACCES = unix.SECCOMP_RET_ERRNO | uint32(unix.EACCES)
 	retENOSYS = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
 )
 
 // killed are the system calls no module has business making; one kills
-// the worker with SIGSYS. Debugging and reading other processes, changing
-// the mount table, loading BPF programs, kernel modules or kernels,
-// rebooting, swapping, opening files by handle (which skips paths, and so
-// Landlock).
-var killed = append([]uintptr{
-	unix.SYS_PTRACE, unix.SYS_PROCESS_VM_READV, unix.SYS_PROCESS_VM_WRITEV,
-	unix.SYS_MOUNT, unix.SYS_UMOUNT2, unix.SYS_PIVOT_ROOT, unix.SYS_MOUNT_SETATTR,
-	unix.SYS_OPEN_TREE, unix.SYS_MOVE_MOUNT, unix.SYS_FSOPEN, unix.SYS_FSCONFIG,
-	unix.SYS_FSMOUNT, unix.SYS_FSPICK,
-	unix.SYS_BPF, unix.SYS_PERF_EVENT_OPEN,
-	unix.SYS_KEXEC_LOAD, unix.SYS_KEXEC_FILE_LOAD, unix.SYS_INIT_MODULE,
-	unix.SYS_FINIT_MODULE, unix.SYS_DELETE_MODULE,
-	unix.SYS_REBOOT, unix.SYS_SWAPON, unix.SYS_SWAPOFF, unix.SYS_ACCT,
-	unix.SYS_OPEN_BY_HANDLE_AT, unix.SYS_QUOTACTL, unix.SYS_QUOTACTL_FD,
-	unix.SYS_NFSSERVCTL, unix.SYS_LOOKUP_DCOOKIE,
+// the worker with SIGSYS (through the trap handler, sigsys_linux.go, which
+// first records which call it was). Debugging and reading other
+// processes, changing the mount table, loading BPF programs, kernel
+// modules or kernels, rebooting, swapping, opening files by handle (which
+// skips paths, and so Landlock). Each has its name, for messages.
+var killed = append([]namedCall{
+	{unix.SYS_PTRACE, "ptrace"},
+	{unix.SYS_PROCESS_VM_READV, "process_vm_readv"},
+	{unix.SYS_PROCESS_VM_WRITEV, "process_vm_writev"},
+	{unix.SYS_MOUNT, "mount"},
+	{unix.SYS_UMOUNT2, "umount2"},
+	{unix.SYS_PIVOT_ROOT, "pivot_root"},
+	{unix.SYS_MOUNT_SETATTR, "mount_setattr"},
+	{unix.SYS_OPEN_TREE, "open_tree"},
+	{unix.SYS_MOVE_MOUNT, "move_mount"},
+	{unix.SYS_FSOPEN, "fsopen"},
+	{unix.SYS_FSCONFIG, "fsconfig"},
+	{unix.SYS_FSMOUNT, "fsmount"},
+	{unix.SYS_FSPICK, "fspick"},
+	{unix.SYS_BPF, "bpf"},
+	{unix.SYS_PERF_EVENT_OPEN, "perf_event_open"},
+	{unix.SYS_KEXEC_LOAD, "kexec_load"},
+	{unix.SYS_KEXEC_FILE_LOAD, "kexec_file_load"},
+	{unix.SYS_INIT_MODULE, "init_module"},
+	{unix.SYS_FINIT_MODULE, "finit_module"},
+	{unix.SYS_DELETE_MODULE, "delete_module"},
+	{unix.SYS_REBOOT, "reboot"},
+	{unix.SYS_SWAPON, "swapon"},
+	{unix.SYS_SWAPOFF, "swapoff"},
+	{unix.SYS_ACCT, "acct"},
+	{unix.SYS_OPEN_BY_HANDLE_AT, "open_by_handle_at"},
+	{unix.SYS_QUOTACTL, "quotactl"},
+	{unix.SYS_QUOTACTL_FD, "quotactl_fd"},
+	{unix.SYS_NFSSERVCTL, "nfsservctl"},
+	{unix.SYS_LOOKUP_DCOOKIE, "lookup_dcookie"},
 }, archKilled...)
+
+// namedCall is a system call's number and name.
+type namedCall struct {
+	nr   uintptr
+	name string
+}
 
 // denied fail with EPERM, as they would for a process without privileges:
 // changing identity or capabilities, namespaces, the kernel's clock, key
@@ -67,11 +94,16 @@ var denied = []uintptr{
 	unix.SYS_MSGGET, unix.SYS_MSGSND, unix.SYS_MSGRCV, unix.SYS_MSGCTL,
 	unix.SYS_SEMGET, unix.SYS_SEMOP, unix.SYS_SEMCTL, unix.SYS_SEMTIMEDOP,
 	unix.SYS_TKILL, // a thread id of anyone's; tgkill names the process
+	// Leaving the worker's process group, which is how the host finds
+	// the processes a module started (Exec) to kill them with the worker:
+	// no daemon outlives it.
+	unix.SYS_SETSID, unix.SYS_SETPGID,
 }
 
 // Clone flags the filter looks at.
 const (
 	cloneThread = 0x00010000
+	cloneParent = 0x00008000
 	// cloneNewNS are the namespace flags: no new namespace, thread or
 	// process.
 	cloneNewNS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
@@ -140,8 +172,8 @@ func buildFilter(pl *Plan, pid int) prog {
 	for _, nr := range []uintptr{unix.SYS_FUTEX, unix.SYS_SCHED_YIELD, unix.SYS_NANOSLEEP, unix.SYS_READ, unix.SYS_WRITE, unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MADVISE, unix.SYS_RT_SIGRETURN, unix.SYS_RT_SIGPROCMASK} {
 		p.ret(nr, retAllow)
 	}
-	for _, nr := range killed {
-		p.ret(nr, retKill)
+	for _, k := range killed {
+		p.ret(k.nr, retTrap)
 	}
 	for _, nr := range denied {
 		p.ret(nr, retEPERM)
@@ -149,7 +181,9 @@ func buildFilter(pl *Plan, pid int) prog {
 	p.ret(unix.SYS_CLONE3, retENOSYS) // its flags are behind a pointer: libc falls back to clone
 	cloneBody := []unix.SockFilter{stmt(ldAbs, offArg0), jump(jset, cloneNewNS, 0, 1), stmt(ret, retEPERM)}
 	if pl.Exec {
-		cloneBody = append(cloneBody, stmt(ret, retAllow))
+		// A process, but not one whose parent is the worker's parent
+		// (the host would get a child it does not know of).
+		cloneBody = append(cloneBody, jump(jset, cloneThread, 2, 0), jump(jset, cloneParent, 0, 1), stmt(ret, retEPERM), stmt(ret, retAllow))
 	} else {
 		cloneBody = append(cloneBody, jump(jset, cloneThread, 0, 1), stmt(ret, retAllow), stmt(ret, retEPERM))
 		for _, nr := range []uintptr{unix.SYS_EXECVE, unix.SYS_EXECVEAT} {

@@ -9,7 +9,7 @@ const auditArch = unix.AUDIT_ARCH_X86_64
 var archCheck = []unix.SockFilter{jump(jge, 0x40000000, 0, 1), stmt(ret, retKill)}
 
 // archKilled adds x86's port access and the obsolete uselib.
-var archKilled = []uintptr{unix.SYS_IOPL, unix.SYS_IOPERM, unix.SYS_USELIB}
+var archKilled = []namedCall{{unix.SYS_IOPL, "iopl"}, {unix.SYS_IOPERM, "ioperm"}, {unix.SYS_USELIB, "uselib"}}
 
 // archFork are the process-creating calls beside clone.
 var archFork = []uintptr{unix.SYS_FORK, unix.SYS_VFORK}

@@ -8,7 +8,7 @@ const auditArch = unix.AUDIT_ARCH_AARCH64
 // report another architecture token).
 var archCheck []unix.SockFilter
 
-var archKilled []uintptr
+var archKilled []namedCall
 
 // archFork is empty: arm64 creates processes only with clone and clone3.
 var archFork []uintptr

@@ -4,6 +4,7 @@ package sandbox
 
 import (
 	"encoding/binary"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -73,6 +74,10 @@ func TestFilter(t *testing.T) {
 		{"thread", closed, unix.SYS_CLONE, auditArch, []uint64{thread}, retAllow},
 		{"process", closed, unix.SYS_CLONE, auditArch, []uint64{uint64(unix.SIGCHLD)}, retEPERM},
 		{"process, Exec", open, unix.SYS_CLONE, auditArch, []uint64{uint64(unix.SIGCHLD)}, retAllow},
+		{"CLONE_PARENT, Exec", open, unix.SYS_CLONE, auditArch, []uint64{unix.CLONE_PARENT | uint64(unix.SIGCHLD)}, retEPERM},
+		{"thread with CLONE_PARENT, Exec", open, unix.SYS_CLONE, auditArch, []uint64{thread | unix.CLONE_PARENT}, retAllow},
+		{"setsid, Exec", open, unix.SYS_SETSID, auditArch, nil, retEPERM},
+		{"setpgid, Exec", open, unix.SYS_SETPGID, auditArch, []uint64{0, 0}, retEPERM},
 		{"thread in a new netns", open, unix.SYS_CLONE, auditArch, []uint64{thread | unix.CLONE_NEWNET}, retEPERM},
 		{"clone3", open, unix.SYS_CLONE3, auditArch, nil, retENOSYS},
 		{"execve", closed, unix.SYS_EXECVE, auditArch, nil, retEACCES},
@@ -81,9 +86,9 @@ func TestFilter(t *testing.T) {
 		{"socket, Network", open, unix.SYS_SOCKET, auditArch, []uint64{unix.AF_INET}, retAllow},
 		{"socketpair", closed, unix.SYS_SOCKETPAIR, auditArch, nil, retEACCES},
 		{"io_uring", open, unix.SYS_IO_URING_SETUP, auditArch, nil, retEPERM},
-		{"ptrace", open, unix.SYS_PTRACE, auditArch, nil, retKill},
-		{"mount", open, unix.SYS_MOUNT, auditArch, nil, retKill},
-		{"bpf", open, unix.SYS_BPF, auditArch, nil, retKill},
+		{"ptrace", open, unix.SYS_PTRACE, auditArch, nil, retTrap},
+		{"mount", open, unix.SYS_MOUNT, auditArch, nil, retTrap},
+		{"bpf", open, unix.SYS_BPF, auditArch, nil, retTrap},
 		{"setuid", open, unix.SYS_SETUID, auditArch, nil, retEPERM},
 		{"TIOCSTI", open, unix.SYS_IOCTL, auditArch, []uint64{1, unix.TIOCSTI}, retEPERM},
 		{"TCGETS", open, unix.SYS_IOCTL, auditArch, []uint64{1, unix.TCGETS}, retAllow},
@@ -129,5 +134,24 @@ func TestWorkerEnv(t *testing.T) {
 	want := map[string]bool{"GOMAXPROCS=2": true, "MARK=1": true}
 	if len(env) != 3 || env[0][:len(EnvPlan)+1] != EnvPlan+"=" || !want[env[1]] || !want[env[2]] {
 		t.Errorf("env = %q", env)
+	}
+}
+
+func TestForbidden(t *testing.T) {
+	cases := []struct {
+		cell uint64
+		name string
+		ok   bool
+	}{
+		{uint64(unix.SYS_PTRACE)<<32 | auditArch, "ptrace", true},
+		{uint64(unix.SYS_BPF)<<32 | auditArch, "bpf", true},
+		{uint64(unix.SYS_READ)<<32 | auditArch, "system call " + strconv.Itoa(unix.SYS_READ), true},
+		{uint64(unix.SYS_PTRACE)<<32 | unix.AUDIT_ARCH_I386, "", false},
+		{0, "", false},
+	}
+	for _, c := range cases {
+		if name, ok := Forbidden(c.cell); name != c.name || ok != c.ok {
+			t.Errorf("Forbidden(%#x) = %q, %v; want %q, %v", c.cell, name, ok, c.name, c.ok)
+		}
 	}
 }

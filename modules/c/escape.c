@@ -14,6 +14,14 @@
  *   exec PATH          execve(PATH): on success the worker becomes PATH
  *   forkexec PATH      fork, execve(PATH) in the child; the child's status
  *   fork               fork a child that exits at once
+ *   setsid             fork a child that calls setsid(): the errno of fork,
+ *                      else the child's (0 when it left the process group)
+ *   setpgid            the same with setpgid(0, 0)
+ *   cloneparent        clone(CLONE_PARENT): a child of the worker's parent
+ *   daemon             fork a child that tries to daemonise (setsid, then
+ *                      fork again, the first child exiting) and sleeps for
+ *                      a minute: returns "PID ERRNO", the sleeper's pid and
+ *                      setsid's errno (0: it left the process group)
  *   ptrace             ptrace(PTRACE_TRACEME)
  *   mount DIR          mount a tmpfs on DIR (and unmount it again)
  *   bpf                create a BPF array map
@@ -31,7 +39,8 @@
  * The constructor and memlink_init each try: read /etc/hostname, a UDP
  * socket, socketpair, fork, execve of a missing file (ENOENT unconfined,
  * EACCES in a sandbox, so the attempt never replaces the worker), and
- * kill(1, 0). Outside Linux every method returns code -1.
+ * kill(1, 0); memlink_init also tries ptrace(PTRACE_TRACEME) when its
+ * configuration is "ptrace". Outside Linux every method returns code -1.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -44,6 +53,7 @@
 #include <linux/bpf.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +151,68 @@ static int try_fork(void) {
         _exit(0);
     }
     waitpid(pid, NULL, 0);
+    return 0;
+}
+
+/* try_leave forks a child that tries to leave the worker's process group
+ * (with setsid, or else setpgid(0, 0)) and exits with the errno it got. */
+static int try_leave(int session) {
+    pid_t pid = fork();
+    if (pid < 0) {
+        return errno;
+    }
+    if (pid == 0) {
+        int rc = session ? (int)setsid() : setpgid(0, 0);
+        _exit(rc < 0 ? errno : 0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* daemonise forks a grandchild that has tried to leave the worker's session
+ * and sleeps; it writes "PID ERRNO" to out. */
+static void daemonise(char *out, size_t cap) {
+    int fds[2];
+    if (pipe(fds) < 0) {
+        snprintf(out, cap, "pipe %d", errno);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(out, cap, "fork %d", errno);
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        int e = setsid() < 0 ? errno : 0;
+        pid_t g = fork();
+        if (g == 0) {
+            char msg[32];
+            int n = snprintf(msg, sizeof msg, "%d %d", (int)getpid(), e);
+            write(fds[1], msg, (size_t)n);
+            close(fds[1]);
+            sleep(60);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    waitpid(pid, NULL, 0);
+    ssize_t n = read(fds[0], out, cap - 1);
+    close(fds[0]);
+    out[n > 0 ? n : 0] = 0;
+}
+
+/* try_cloneparent makes a process whose parent is the worker's parent. */
+static int try_cloneparent(void) {
+    long pid = syscall(SYS_clone, (long)(CLONE_PARENT | SIGCHLD), 0L, 0L, 0L, 0L);
+    if (pid < 0) {
+        return errno;
+    }
+    if (pid == 0) {
+        syscall(SYS_exit, 0);
+    }
     return 0;
 }
 
@@ -281,6 +353,15 @@ static void dispatch(const char *name, const char *arg, char *out, size_t cap) {
         rc = try_forkexec(arg);
     } else if (strcmp(name, "fork") == 0) {
         rc = try_fork();
+    } else if (strcmp(name, "setsid") == 0) {
+        rc = try_leave(1);
+    } else if (strcmp(name, "setpgid") == 0) {
+        rc = try_leave(0);
+    } else if (strcmp(name, "daemon") == 0) {
+        daemonise(out, cap);
+        return;
+    } else if (strcmp(name, "cloneparent") == 0) {
+        rc = try_cloneparent();
     } else if (strcmp(name, "ptrace") == 0) {
         rc = err_or_zero((int)ptrace(PTRACE_TRACEME, 0, NULL, NULL));
     } else if (strcmp(name, "mount") == 0) {
@@ -349,10 +430,15 @@ static void dispatch(const char *name, const char *arg, char *out, size_t cap) {
 
 MEMLINK_EXPORT int memlink_init(const unsigned char *config,
                                 unsigned long config_len) {
-    (void)config;
-    (void)config_len;
 #ifdef __linux__
     battery(init_result, sizeof init_result);
+    /* The configuration "ptrace" makes memlink_init try it too. */
+    if (config_len == 6 && memcmp(config, "ptrace", 6) == 0) {
+        ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+    }
+#else
+    (void)config;
+    (void)config_len;
 #endif
     return MEMLINK_OK;
 }

@@ -26,6 +26,11 @@
  *             returns the result (for benchmarks: one host call).
  *   "none"    returns its args: "one" without the host call.
  *   "logone"  logs its args at info level and returns nothing.
+ *   "many"    args is a count byte n, then a payload: calls "bench" with
+ *             the payload n times and returns the last result (for
+ *             benchmarks: n host calls in one module call).
+ *   "logmany" args is a count byte n, then a message: logs it n times at
+ *             info level and returns nothing.
  *   "print"   writes "out: <args>" to stdout and "err: <args>" to stderr,
  *             each with a newline, and returns nothing.
  * memlink_init logs "kv ready" at info level when it has a host.
@@ -249,6 +254,26 @@ MEMLINK_EXPORT int memlink_call_v2(uint32_t method_id, const uint8_t *args,
     }
     if (method_id == memlink_method_id("logone")) {
         say(MEMLINK_LOG_INFO, (const char *)args, args_len);
+        return MEMLINK_OK;
+    }
+    if (method_id == memlink_method_id("many") ||
+        method_id == memlink_method_id("logmany")) {
+        if (args_len < 1) {
+            return MEMLINK_ERR_INVALID_ARGS;
+        }
+        int log = method_id == memlink_method_id("logmany");
+        uint32_t bench = memlink_method_id("bench");
+        for (int i = 0; i < args[0]; i++) {
+            if (log) {
+                say(MEMLINK_LOG_INFO, (const char *)args + 1, args_len - 1);
+                continue;
+            }
+            int rc = host_call(bench, args + 1, args_len - 1, 64, 1, out,
+                               out_cap, out_len);
+            if (rc != MEMLINK_OK) {
+                return rc;
+            }
+        }
         return MEMLINK_OK;
     }
     if (method_id == memlink_method_id("print")) {
