@@ -32,14 +32,14 @@ const coYieldAfter = 2 * time.Microsecond
 
 // spinner times one spin.
 type spinner struct {
-	start, nextOS time.Time
-	limit         time.Duration
+	start, nextOS int64 // spinClock readings
+	limit         int64
 	self, peer    *atomic.Uint32 // CPU words (1 + CPU, 0 unknown) of this side and the other
 }
 
 func newSpinner(d time.Duration, self, peer *atomic.Uint32) spinner {
-	now := time.Now()
-	return spinner{start: now, nextOS: now.Add(osYieldEvery), limit: d, self: self, peer: peer}
+	now := spinClock()
+	return spinner{start: now, nextOS: now + int64(osYieldEvery), limit: int64(d), self: self, peer: peer}
 }
 
 // publishCPU records the CPU the caller runs on in w, when it is known, and
@@ -64,16 +64,16 @@ func publishCPU(w *atomic.Uint32) uint32 {
 // host and worker pinned to one CPU, waiting for the periodic yield alone
 // cost about 21 µs per call (15 µs with this).
 func (s *spinner) pause() bool {
-	now := time.Now()
-	if now.Sub(s.start) >= s.limit {
+	now := spinClock()
+	if now-s.start >= s.limit {
 		return false
 	}
-	os := !now.Before(s.nextOS)
-	if c := publishCPU(s.self); c != 0 && s.peer.Load() == c && now.Sub(s.start) >= coYieldAfter {
+	os := now >= s.nextOS
+	if c := publishCPU(s.self); c != 0 && s.peer.Load() == c && now-s.start >= int64(coYieldAfter) {
 		os = true
 	}
 	if os {
-		s.nextOS = now.Add(osYieldEvery)
+		s.nextOS = now + int64(osYieldEvery)
 	}
 	yield(os)
 	return true
