@@ -227,6 +227,7 @@ func render(b *strings.Builder, p *page) {
 		w("and pass the file with `-isolation FILE`.\n")
 	}
 
+	w("\n%s", windowsIsolation)
 	w("\n## The JSON results\n\n")
 	w("`memlink-bench -json` writes one JSON object per line, one per row variant:\n\n")
 	w("| field | type | meaning |\n|---|---|---|\n")
@@ -462,3 +463,7 @@ func codeFence(s string) string {
 	}
 	return strings.Repeat("`", max(3, longest+1))
 }
+
+// windowsIsolation is the page's Windows isolation section: figures from a
+// run under Wine, measured by hand (cmd/memlink-bench does not run there).
+const windowsIsolation = "### Windows, under Wine\n\nThe same 64-byte echo on windows/amd64 under Wine 8.0 on this machine, in one run of\n`go test -run '^$' -bench 'RoundTrip$|InProcess' -count 6 ./internal/isolate` (built with\n`GOOS=windows`, run with `wine`), with the other engineers' builds on the same two CPUs (load\naverage 8 to 12): so medians, and ratios within the run.\n\n| benchmark | median | spread | against in process |\n|---|---|---|---|\n| `InProcess` (the worker's own binding, in this process) | 174 ns | ± 40% | 1 |\n| `RoundTrip/spin` (isolated, default spin) | 57 µs | 15 µs to 372 µs | ~330x |\n| `RoundTrip/nospin` (isolated, every request and answer an event) | 463 µs | ± 55% | ~2,700x |\n| `WorkerStart` (Start and Shutdown of an echo worker) | ~1.0 s | 0.57 s to 1.24 s | |\n\nUnder Wine every event a sleeper waits on is a round trip through the wineserver process, and\nthe runtime's clock moves once per timer tick (about 16 ms: the benchmark's p50-ns column reads 0\nthere); spins are timed with QueryPerformanceCounter for that reason (before, both sides spun\nuntil the next tick: 425 µs per call). These are an emulator's figures; the GitHub workflow's\nWindows job prints the native ones (step \"isolated round trip and worker start\").\n"
