@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 )
 
 // MalformedError reports a part of a shared library that the dynamic
@@ -89,6 +90,8 @@ func checkImage(x *elfReader, deep bool) (Image, error) {
 			if err := f.checkDynamic(); err != nil {
 				return img, err
 			}
+			img.Exports = f.exports
+			img.Exports.known = true
 		}
 	}
 	if x.size < img.MinSize {
@@ -177,6 +180,7 @@ type elfFile struct {
 	dynamic *prog
 	tls     *prog
 	minSize int64
+	exports Exports // the ABI functions checkSymbols saw defined
 }
 
 func (f *elfFile) uword(b []byte) uint64 {
@@ -268,7 +272,7 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	var relro, phdr *prog
 	for i := range f.phnum {
 		p := f.prog(tab[i*f.phsize:])
-		part := fmt.Sprintf("program header %d", i)
+		part := phPart(i)
 		if err := f.checkProg(part, &p); err != nil {
 			return nil, err
 		}
@@ -317,7 +321,7 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	// bytes a PT_LOAD maps from the file, at the matching offset.
 	for i := range f.phnum {
 		p := f.prog(tab[i*f.phsize:])
-		part := fmt.Sprintf("program header %d", i)
+		part := phPart(i)
 		switch p.typ {
 		case ptDynamic, ptTLS, ptNote, ptGNUProperty, ptPhdr:
 			if p.filesz == 0 && p.typ != ptDynamic {
@@ -346,6 +350,11 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	}
 	return f, nil
 }
+
+// phPart names program header i in errors. It is concatenated, not
+// formatted: every header is named whether or not it has an error, twice
+// per load.
+func phPart(i uint64) string { return "program header " + strconv.FormatUint(i, 10) }
 
 func ptName(t uint32) string {
 	switch t {

@@ -51,6 +51,10 @@ type Image struct {
 	// lie within the bytes inspected. A shorter file is truncated, and the
 	// dynamic loader would fault (SIGBUS) touching its missing pages.
 	MinSize int64
+	// Exports is the set of ABI functions the file's dynamic symbol table
+	// defines: known for an ELF file after [CheckImage] or [CheckFile],
+	// unknown otherwise.
+	Exports Exports
 }
 
 // HeaderSize is how many bytes of a file [CheckFile] hands to [Inspect]:

@@ -68,13 +68,14 @@ type nativeModule struct {
 
 // openNative opens, binds and initialises the module at path, which the
 // caller has validated, with lanes call buffers. name is the file errors
-// speak of: path itself, or the original of a private copy.
-func openNative(o *options, path, name string, config []byte, lanes int, hb *hostBinding) (*nativeModule, error) {
+// speak of: path itself, or the original of a private copy. ex is what the
+// validation read of the file's exports (unknown: every one is looked up).
+func openNative(o *options, path, name string, ex abi.Exports, config []byte, lanes int, hb *hostBinding) (*nativeModule, error) {
 	lib, err := callpath.OpenAs(path, name)
 	if err != nil {
 		return nil, err
 	}
-	mod, err := callpath.Bind(lib)
+	mod, err := callpath.BindExports(lib, ex)
 	if err != nil {
 		lib.Close()
 		return nil, err
@@ -364,9 +365,12 @@ const scrubWindow = 64
 // its input without a terminator), and, if anything non-zero lies in the
 // next scrubWindow bytes (a module that wrote past its own terminator), the
 // whole buffer.
-func scrub(buf []byte, n, argsLen int) {
+func scrub(buf []byte, n, argsLen int) { scrubFrom(buf, 0, n, argsLen) }
+
+// scrubFrom is scrub for a buffer whose first from bytes are zero already.
+func scrubFrom(buf []byte, from, n, argsLen int) {
 	end := min(max(n, argsLen), len(buf))
-	clear(buf[:end])
+	clear(buf[from:end])
 	if !windowZero(buf[end:min(end+scrubWindow, len(buf))]) {
 		clear(buf[end:])
 	}

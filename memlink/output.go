@@ -29,6 +29,6 @@ func takeNULRest(dst, buf []byte, argsLen, n int) []byte {
 	}
 	k += n
 	dst = append(dst[:len(dst)+n], buf[n:k]...)
-	scrub(buf, k, argsLen)
+	scrubFrom(buf, n, k, argsLen)
 	return dst
 }

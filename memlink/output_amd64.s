@@ -18,10 +18,10 @@ TEXT ·takeNULFast(SB), NOSPLIT, $0-65
 	SUBQ AX, CX             // room
 	JLE  more               // no room: nothing copied
 	ADDQ AX, DI
-	// limit = min(room, len(buf), 512)
+	// limit = min(room, len(buf), 320)
 	CMPQ CX, DX
 	CMOVQGT DX, CX
-	MOVQ $512, AX
+	MOVQ $320, AX
 	CMPQ CX, AX
 	CMOVQGT AX, CX
 	PXOR X0, X0

@@ -27,7 +27,7 @@ func takeNULReference(dst, buf []byte, argsLen int) []byte {
 func TestTakeNULMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for iter := range 50000 {
-		size := []int{1, 7, 15, 16, 17, 31, 63, 64, 65, 79, 80, 200, 256, 300, 511, 512, 513, 1024, 4096}[r.IntN(19)]
+		size := []int{1, 7, 15, 16, 17, 31, 63, 64, 65, 79, 80, 200, 256, 300, 319, 320, 321, 1024, 4096}[r.IntN(19)]
 		buf := make([]byte, size)
 		k := r.IntN(size + 2) // size or more: no NUL
 		for i := range min(k, size) {

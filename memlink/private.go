@@ -25,6 +25,9 @@ type privateFile struct {
 	memfd *os.File // Linux: the sealed in-memory file behind path; nil for a copy on disk
 	head  []byte   // while it is checked: the copy's first bytes (abi.HeaderSize at most)
 	size  int64    // the copy's size
+	// exports are the ABI functions the copy's symbol table defines, as
+	// its check read them: the copy cannot change, so Bind may trust them.
+	exports abi.Exports
 }
 
 // remove releases the copy once the library that uses it is closed.
@@ -83,8 +86,8 @@ func (rt *Runtime) readModule(path string, private, withDigest bool) (*privateFi
 	// The rest (dynamic section and what it points to) from the copy,
 	// whose first bytes are head.
 	pf.head = head
-	_, err = checkCopy(path, pf)
-	pf.head = nil
+	img, err := checkCopy(path, pf)
+	pf.head, pf.exports = nil, img.Exports
 	if err != nil {
 		_ = pf.remove()
 		return nil, "", err

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/memlink/memlink-go/abi"
 	"github.com/memlink/memlink-go/hotreload"
 	"github.com/memlink/memlink-go/internal/gate"
 )
@@ -210,7 +211,11 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 	if lo.isolation != nil {
 		m, err = openIsolated(&rt.opts, target, path, lo.config, *lo.isolation, copied, gate.Lanes(), hb)
 	} else {
-		m, err = openNative(&rt.opts, target, path, lo.config, gate.Lanes(), hb)
+		var ex abi.Exports // unknown for a file loaded in place, which may change after its check
+		if copied != nil {
+			ex = copied.exports
+		}
+		m, err = openNative(&rt.opts, target, path, ex, lo.config, gate.Lanes(), hb)
 	}
 	if err != nil {
 		if copied != nil {
@@ -304,53 +309,25 @@ func (rt *Runtime) Call(h Handle, method string, args []byte) ([]byte, error) {
 // args must not be modified while the call runs. The module may read it
 // directly; it is not copied.
 func (rt *Runtime) CallAppend(dst []byte, h Handle, method string, args []byte) ([]byte, error) {
-	e := rt.lookup(h)
-	if e == nil {
-		return dst, rt.unknown(h)
-	}
-	for {
-		in := e.cur.Load()
-		if in != nil {
+	// The common case straight through, the rest in callAppend: a loop
+	// and error paths in this function cost every call spills and reloads
+	// of its arguments.
+	if e := rt.lookup(h); e != nil {
+		if in := e.cur.Load(); in != nil && in.native != nil && in.host == nil {
 			if li, ok := in.gate.Enter(); ok {
-				var out []byte
-				var err error
-				if in.host != nil {
-					out, err = in.callHosted(context.Background(), li, dst, method, args)
-				} else if n := in.native; n != nil {
-					out, err = n.call(li, dst, method, args)
-				} else {
-					out, err = in.iso.call(context.Background(), dst, method, args)
-				}
+				out, err := in.native.call(li, dst, method, args)
 				in.gate.Exit(li)
 				return out, err
 			}
 		}
-		if err := e.await(in); err != nil {
-			return dst, fmt.Errorf("memlink: handle %v: %w", h, err)
-		}
 	}
+	return rt.callAppend(context.Background(), dst, h, method, args)
 }
 
-// CallContext is Call with a context. The context is checked before the
-// call. For an isolated module it is also honoured while the call waits
-// for a free slot or a restarting worker and while it runs: when it ends,
-// a call the worker has not begun is withdrawn, and a running one kills
-// the worker, and the call returns an error wrapping ctx.Err(). A module
-// loaded in process cannot be interrupted: its call runs to the end, and
-// the context only decides whether it starts.
-func (rt *Runtime) CallContext(ctx context.Context, h Handle, method string, args []byte) ([]byte, error) {
-	return rt.CallAppendContext(ctx, nil, h, method, args)
-}
-
-// CallAppendContext is CallAppend with a context, honoured as CallContext
-// says.
-func (rt *Runtime) CallAppendContext(ctx context.Context, dst []byte, h Handle, method string, args []byte) ([]byte, error) {
-	// The admission loop repeats CallAppend's on purpose: sharing one
-	// function that takes a context costs CallAppend, the path the runtime
-	// is measured by (docs/performance.md).
-	if err := ctx.Err(); err != nil {
-		return dst, fmt.Errorf("memlink: handle %v: method %q: %w", h, method, err)
-	}
+// callAppend is CallAppend and CallAppendContext beyond their common case:
+// an unknown handle, a module in a worker or bound to the host, a gate
+// closed by a reload (it waits for the next version and tries again).
+func (rt *Runtime) callAppend(ctx context.Context, dst []byte, h Handle, method string, args []byte) ([]byte, error) {
 	e := rt.lookup(h)
 	if e == nil {
 		return dst, rt.unknown(h)
@@ -376,6 +353,26 @@ func (rt *Runtime) CallAppendContext(ctx context.Context, dst []byte, h Handle, 
 			return dst, fmt.Errorf("memlink: handle %v: %w", h, err)
 		}
 	}
+}
+
+// CallContext is Call with a context. The context is checked before the
+// call. For an isolated module it is also honoured while the call waits
+// for a free slot or a restarting worker and while it runs: when it ends,
+// a call the worker has not begun is withdrawn, and a running one kills
+// the worker, and the call returns an error wrapping ctx.Err(). A module
+// loaded in process cannot be interrupted: its call runs to the end, and
+// the context only decides whether it starts.
+func (rt *Runtime) CallContext(ctx context.Context, h Handle, method string, args []byte) ([]byte, error) {
+	return rt.CallAppendContext(ctx, nil, h, method, args)
+}
+
+// CallAppendContext is CallAppend with a context, honoured as CallContext
+// says.
+func (rt *Runtime) CallAppendContext(ctx context.Context, dst []byte, h Handle, method string, args []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return dst, fmt.Errorf("memlink: handle %v: method %q: %w", h, method, err)
+	}
+	return rt.callAppend(ctx, dst, h, method, args)
 }
 
 // Unload stops new calls on h at once (they fail with ErrUnknownHandle),

@@ -42,6 +42,9 @@ func HostCallbacks(log LogFunc, call CallFunc) (logPtr, callPtr uintptr) {
 // (and outside the Go heap) while the module may use it. present is false,
 // and nothing is called, when the module does not export it.
 func (m *Module) HostBind(t *abi.HostTable) (rc int32, present bool) {
+	if !m.exports.MayHave(abi.SymHostBind) {
+		return 0, false
+	}
 	p, err := m.lib.Lookup(abi.SymHostBind)
 	if err != nil {
 		return 0, false

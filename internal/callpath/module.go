@@ -19,15 +19,30 @@ type Module struct {
 	init, call, callV2, shutdown      uintptr
 	stateSize, serialize, deserialize uintptr
 	release                           uintptr
+	exports                           abi.Exports // what BindExports was told
 }
 
 // Bind looks up the exports of lib and checks the announced ABI version.
 // memlink_init and memlink_shutdown are required, as is memlink_call for an
 // ABI-1 module or memlink_call_v2 for an ABI-2 one. A version above
 // [abi.MaxVersion] (or zero) yields an error wrapping [abi.ErrABIVersion].
-func Bind(lib *Library) (*Module, error) {
-	m := &Module{lib: lib, Version: abi.Version1}
-	if p, err := lib.Lookup(abi.SymVersion); err == nil {
+func Bind(lib *Library) (*Module, error) { return BindExports(lib, abi.Exports{}) }
+
+// BindExports is [Bind] for a library whose file's exports are known (see
+// [abi.Exports]): the optional exports the file does not define are not
+// looked up, which spares the loader a failing lookup each. The required
+// ones are looked up whatever ex says, so a set that is wrong can only
+// make an optional export be missed, never a call go astray.
+func BindExports(lib *Library, ex abi.Exports) (*Module, error) {
+	optional := func(name string) uintptr {
+		if !ex.MayHave(name) {
+			return 0
+		}
+		p, _ := lib.Lookup(name)
+		return p
+	}
+	m := &Module{lib: lib, Version: abi.Version1, exports: ex}
+	if p := optional(abi.SymVersion); p != 0 {
 		v := uint32(callRaw(p))
 		if v == 0 || v > abi.MaxVersion {
 			return nil, fmt.Errorf("%w: %s announces ABI version %d; this runtime supports 1 to %d",
@@ -57,14 +72,14 @@ func Bind(lib *Library) (*Module, error) {
 		}
 		*r.dst = p
 	}
-	m.stateSize, _ = lib.Lookup(abi.SymStateSize)
-	m.serialize, _ = lib.Lookup(abi.SymSerializeState)
-	m.deserialize, _ = lib.Lookup(abi.SymDeserializeState)
+	m.stateSize = optional(abi.SymStateSize)
+	m.serialize = optional(abi.SymSerializeState)
+	m.deserialize = optional(abi.SymDeserializeState)
 	if m.Version >= abi.Version2 {
-		m.release, _ = lib.Lookup(abi.SymReleaseOutput)
+		m.release = optional(abi.SymReleaseOutput)
 	}
 	if m.Version >= abi.Version2 && m.call == 0 {
-		m.call, _ = lib.Lookup(abi.SymCall)
+		m.call = optional(abi.SymCall)
 	}
 	return m, nil
 }
