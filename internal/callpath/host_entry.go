@@ -25,7 +25,7 @@ type hostLogArgs struct {
 // they call, set once before any table holds an entry.
 var (
 	hostCallEntryABI0, hostLogEntryABI0 uintptr
-	hostCallTarget, hostLogTarget       uintptr
+	hostCallTarget, hostLogTarget       uintptr //nolint:unused // read by the assembly
 )
 
 // newHostCallbacks creates the two callbacks behind the assembly entries

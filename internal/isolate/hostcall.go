@@ -39,13 +39,13 @@ import (
 // program's main package is initialised (runtime.cgocallbackg waits on
 // main_init_done), and a worker serves from memlink's init and never gets
 // there. So the worker's table does not point at the callbacks but at two
-// small C entries (hostcall_shim_amd64.s) that look at the thread first: a
+// small C entries (hostcall_shim_*.s) that look at the thread first: a
 // thread of the module's own gets -6 from call at once, and its log
 // records are counted as lost (hLogsLost); every other call goes on to the
-// callback. Where there are no such entries (shimSupported false: not
-// amd64), such a thread blocks in the callback for the worker's life, and
-// a module call waiting for it ends with CallTimeout or its context, which
-// kill the worker.
+// callback. Where there are no such entries (not amd64 or linux/arm64),
+// such a thread blocks in the callback for the worker's life, and a module
+// call waiting for it ends with CallTimeout or its context, which kill the
+// worker.
 
 // Host-call kinds (sHostKind).
 const (

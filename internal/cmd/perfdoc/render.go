@@ -87,6 +87,17 @@ var rowDocs = map[string]rowDoc{
 		baseline: "`cgo` and `purego`: the Rust module's `memlink_call_v2`, as in the call row.",
 		extra:    "allocs/call",
 	},
+	"host": {
+		title: "Host calls",
+		what: "Nanoseconds per host call (the kv module calling the Go function `bench` through its " +
+			"`memlink_host` table, 16 bytes of args and of result) in process and in a worker, and per " +
+			"16-byte log record in process (to a handler that does nothing): kv makes 64 of them in one " +
+			"module call (`many`, `logmany`), so that the module call's own cost is spread over them. " +
+			"Allocations are Go heap allocations per host call or record.",
+		baseline: "`purego`: the same kv code bound to a host table of plain `purego.NewCallback` functions " +
+			"(the call copies its args, the log does nothing), its methods called through `purego.SyscallN`.",
+		extra: "allocs",
+	},
 	"isolated": {
 		title: "Isolated calls",
 		what: "Nanoseconds per 64-byte and 4-KiB echo `CallAppend` on a module loaded with " +
@@ -343,7 +354,7 @@ func renderRow(b *strings.Builder, rs []result) {
 // extra is the text of a row's extra column.
 func extra(id string, r *result) string {
 	switch id {
-	case "call", "rust":
+	case "call", "rust", "host":
 		if r.Allocs == nil {
 			return ""
 		}
