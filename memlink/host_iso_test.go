@@ -118,14 +118,34 @@ func TestIsolatedHostFromOwnThread(t *testing.T) {
 				t.Fatalf("call %d from the module's own thread took %v", i, d)
 			}
 		}
+		// 16 goroutines at once, each call starting its thread: every
+		// one answered, every record counted.
+		var wg sync.WaitGroup
+		errs := make(chan error, 16*4)
+		for range 16 {
+			wg.Go(func() {
+				for range 4 {
+					out, err := rt.Call(h, "thread", callArgs(64, "kv.get", "k"))
+					var ce *memlink.CallError
+					if !errors.As(err, &ce) || ce.Code != -6 {
+						errs <- fmt.Errorf("concurrent call from the module's own thread: %q, %v; want code -6", out, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
 		st := rt.Stats().Modules[0]
 		var restarts uint64
 		for _, n := range st.WorkerRestarts {
 			restarts += n
 		}
-		if st.HostLogsDropped != 3 || len(st.HostCalls) != 0 || restarts != 0 {
-			t.Errorf("HostLogsDropped %d, HostCalls %v, WorkerRestarts %v; want 3 (one record per thread), none, none",
-				st.HostLogsDropped, st.HostCalls, st.WorkerRestarts)
+		if st.HostLogsDropped != 3+16*4 || len(st.HostCalls) != 0 || restarts != 0 {
+			t.Errorf("HostLogsDropped %d, HostCalls %v, WorkerRestarts %v; want %d (one record per thread), none, none",
+				st.HostLogsDropped, st.HostCalls, st.WorkerRestarts, 3+16*4)
 		}
 	}
 	if got := call(t, rt, h, "call", string(callArgs(64, "kv.get", "k"))); got != "v" {

@@ -4,8 +4,6 @@ package memlink
 
 import "unsafe"
 
-// loadWord and storeWord access eight bytes at p, which need not be
-// aligned: both architectures allow it at full speed.
+// loadWord reads eight bytes at p, which need not be aligned: both
+// architectures allow it at full speed.
 func loadWord(p unsafe.Pointer) uint64 { return *(*uint64)(p) }
-
-func storeWord(p unsafe.Pointer, w uint64) { *(*uint64)(p) = w }
