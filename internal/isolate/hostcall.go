@@ -2,6 +2,7 @@ package isolate
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"os"
 	"sync"
@@ -129,7 +130,7 @@ func (w *worker) logsLost() uint64 {
 // outputPipe returns the file a worker's stdout or stderr should be, and
 // what to do once the worker has started. With no line function it is
 // def, as before; otherwise a pipe whose lines go to line (without their
-// newline; lines over 64 KiB come in pieces) until the worker and
+// "\n" or "\r\n"; lines over 64 KiB come in pieces) until the worker and
 // everything it started have closed it.
 func outputPipe(line func([]byte), def *os.File) (*os.File, func(), error) {
 	if line == nil {
@@ -147,6 +148,9 @@ func outputPipe(line func([]byte), def *os.File) (*os.File, func(), error) {
 			if len(b) > 0 {
 				if b[len(b)-1] == '\n' {
 					b = b[:len(b)-1]
+					// A C runtime's text-mode stdout on Windows ends
+					// each line with "\r\n": the line is the same.
+					b = bytes.TrimSuffix(b, []byte{'\r'})
 				}
 				line(b)
 			}
