@@ -1,4 +1,4 @@
-//go:build !((unix && amd64) || (linux && arm64))
+//go:build !((unix && amd64) || (linux && arm64) || (windows && amd64))
 
 package isolate
 
