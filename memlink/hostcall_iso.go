@@ -16,7 +16,12 @@ const (
 	// OutputLog turns each line the worker writes into a record of the
 	// runtime's logger (WithLogger): info for stdout, warn for stderr,
 	// with the attributes module, handle, generation and stream ("stdout"
-	// or "stderr"). It is the zero value.
+	// or "stderr"). A line ends at "\n" or "\r\n" (what a Windows C
+	// runtime writes in text mode), neither kept. The worker's stdout is a
+	// pipe, which C's stdio buffers fully on every platform: a module whose
+	// lines should arrive as it prints them calls fflush(stdout) or
+	// setvbuf(stdout, NULL, _IOLBF, ...) (stderr is unbuffered). It is the
+	// zero value.
 	OutputLog OutputMode = iota
 	// OutputInherit lets the worker write straight into this process's
 	// stdout and stderr.
