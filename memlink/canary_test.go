@@ -2,7 +2,6 @@ package memlink_test
 
 import (
 	"errors"
-	"runtime"
 	"syscall"
 	"testing"
 
@@ -25,9 +24,6 @@ func TestEveryModuleBufferIsGuarded(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var lo []memlink.LoadOption
 			if isolated {
-				if runtime.GOOS == "windows" {
-					t.Skip("isolation is not supported on Windows")
-				}
 				lo = append(lo, memlink.WithIsolation(memlink.Isolation{}))
 			}
 			rt := memlink.New()

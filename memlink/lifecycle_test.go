@@ -48,9 +48,6 @@ func endAfterReloadDrainTimeout(t *testing.T, isolated bool, end string) {
 	t.Cleanup(func() { rt.Close() })
 	var lo []memlink.LoadOption
 	if isolated {
-		if runtime.GOOS == "windows" {
-			t.Skip("isolation is not supported on Windows")
-		}
 		lo = append(lo, memlink.WithIsolation(memlink.Isolation{}))
 	}
 	path := modtest.Path(t, "sleep")
@@ -125,9 +122,6 @@ func endAfterReloadDrainTimeout(t *testing.T, isolated bool, end string) {
 // (the drain timeout; CallTimeout is not set). The worker's process title
 // names the user's file too.
 func TestShutdownErrorsNameTheFile(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("isolation is not supported on Windows")
-	}
 	rt := memlink.New(memlink.WithDrainTimeout(300 * time.Millisecond))
 	t.Cleanup(func() { rt.Close() })
 	path := modtest.Path(t, "sleep")
