@@ -25,6 +25,7 @@ import (
 
 // laneBody is what a call owns while it holds a lane.
 type laneBody struct {
+	n      *nativeModule  // the module the lane belongs to
 	out    unsafe.Pointer // output buffer, outCap bytes, canary after it
 	outLen unsafe.Pointer // a uintptr cell for memlink_call_v2's out_len
 	c      *counters      // own, or the module's shared counters
@@ -134,6 +135,7 @@ func (n *nativeModule) allocLanes(count int) error {
 func (n *nativeModule) newLane(i int) *lane {
 	b := n.bufs[i*n.stride():]
 	l := &lane{}
+	l.n = n
 	l.out = unsafe.Pointer(&b[0])
 	l.outLen = unsafe.Pointer(&b[n.outCap+canarySize])
 	l.c = &l.own
@@ -144,6 +146,7 @@ func (n *nativeModule) newLane(i int) *lane {
 
 func (n *nativeModule) newSpare() any {
 	s := &spareLane{mem: make([]byte, n.stride())}
+	s.n = n
 	s.out = unsafe.Pointer(&s.mem[0])
 	s.outLen = unsafe.Pointer(&s.mem[n.outCap+canarySize])
 	s.c = &n.shared
@@ -257,20 +260,50 @@ func (n *nativeModule) canaryIntact(out unsafe.Pointer) bool {
 
 // call runs one call on the lane the gate gave it and appends the result to
 // dst. It is the hot path: no locks, no clock reads except on sampled calls,
-// no allocations unless dst must grow.
+// no allocations unless dst must grow. The call itself is lane.call.
 func (n *nativeModule) call(laneIndex int, dst []byte, method string, args []byte) ([]byte, error) {
+	if l := n.readyLane(laneIndex); l != nil {
+		return l.call(dst, method, args)
+	}
+	return n.callNewLane(laneIndex, dst, method, args)
+}
+
+// readyLane returns gate lane laneIndex if it exists, nil for a lane not
+// created yet or a spare (laneIndex < 0). It inlines.
+func (n *nativeModule) readyLane(laneIndex int) *lane {
+	if laneIndex >= 0 {
+		return n.lanes[laneIndex].Load()
+	}
+	return nil
+}
+
+// callNewLane is call on a lane readyLane did not return: a gate lane's
+// first call, which creates it, or a spare lane (all gate lanes taken).
+func (n *nativeModule) callNewLane(laneIndex int, dst []byte, method string, args []byte) ([]byte, error) {
+	if laneIndex >= 0 {
+		return n.newLane(laneIndex).call(dst, method, args)
+	}
+	return n.callSpare(dst, method, args)
+}
+
+// callSpare is call with laneIndex < 0 (all gate lanes taken): a spare
+// lane from the pool.
+func (n *nativeModule) callSpare(dst []byte, method string, args []byte) ([]byte, error) {
+	spare := n.spare.Get().(*spareLane)
+	out, err := spare.call(dst, method, args)
+	if !n.corrupted.Load() {
+		n.spare.Put(spare)
+	}
+	return out, err
+}
+
+// call is nativeModule.call on lane l. The lane carries its module, so the
+// call passes nine argument words, all in registers on amd64 (the module
+// and a lane index would be ten, one on the stack).
+func (l *lane) call(dst []byte, method string, args []byte) ([]byte, error) {
+	n := l.n
 	if n.corrupted.Load() {
 		return dst, n.quarantined(method)
-	}
-	var l *lane
-	var spare *spareLane
-	if laneIndex >= 0 {
-		if l = n.lanes[laneIndex].Load(); l == nil {
-			l = n.newLane(laneIndex)
-		}
-	} else {
-		spare = n.spare.Get().(*spareLane)
-		l = &spare.lane
 	}
 	if !l.armed {
 		copy(unsafe.Slice((*byte)(unsafe.Add(l.out, n.outCap)), canarySize), n.canary[:])
@@ -331,9 +364,6 @@ func (n *nativeModule) call(laneIndex int, dst []byte, method string, args []byt
 	}
 	if sample {
 		l.c.observe(time.Duration(nanotime()-start), l.shared, callBucketNanos)
-	}
-	if spare != nil && !n.corrupted.Load() {
-		n.spare.Put(spare)
 	}
 	return dst, err
 }

@@ -315,7 +315,13 @@ func (rt *Runtime) CallAppend(dst []byte, h Handle, method string, args []byte) 
 	if e := rt.lookup(h); e != nil {
 		if in := e.cur.Load(); in != nil && in.native != nil && in.host == nil {
 			if li, ok := in.gate.Enter(); ok {
-				out, err := in.native.call(li, dst, method, args)
+				var out []byte
+				var err error
+				if l := in.native.readyLane(li); l != nil {
+					out, err = l.call(dst, method, args)
+				} else {
+					out, err = in.native.callNewLane(li, dst, method, args)
+				}
 				in.gate.Exit(li)
 				return out, err
 			}

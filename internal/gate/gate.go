@@ -94,11 +94,13 @@ func (g *Gate) Lanes() int { return len(g.lanes) }
 // into the caller; the search of the other lanes is enterSlow. Either way
 // the call takes its lane before it reads the state (the Dekker pair).
 func (g *Gate) Enter() (laneIndex int, ok bool) {
-	start := laneHint()
-	l := &g.lanes[start&g.mask]
+	start := laneHint() & g.mask
+	// No bounds check: NewGate makes len(g.lanes) == g.mask+1 and neither
+	// changes, so start indexes a lane.
+	l := (*lane)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(g.lanes)), uintptr(start)*unsafe.Sizeof(lane{})))
 	if v := l.seq.Load(); v&1 == 0 && l.seq.CompareAndSwap(v, v+1) {
 		if g.state.Load() == gateOpen {
-			return int(start & g.mask), true
+			return int(start), true
 		}
 		return refuse(l, v)
 	}
