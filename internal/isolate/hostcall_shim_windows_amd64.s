@@ -17,7 +17,10 @@
 // clears it on every thread, and a new thread starts with it clear), so
 // the entry answers itself without reading further; a thread that entered
 // Go once through some other callback and left it again has a slot but
-// no g, and is answered the same way.
+// no g, and is answered the same way. (Were the runtime's TLS index 64 or
+// more, unlikely this early in the process, before any module is loaded,
+// the runtime would use the TEB's arbitrary user pointer instead: 0 on a
+// new thread too, until code on that thread sets it.)
 
 // shimCall(ctx, id, args, args_len, out, out_cap, out_len) int32.
 // out_len, the seventh argument, is at 56(SP): the return address, the
