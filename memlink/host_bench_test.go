@@ -42,9 +42,6 @@ func BenchmarkHostCall(b *testing.B) {
 			benchMethod(b, rt, h, m, args)
 		})
 	}
-	if !isolationSupported {
-		return
-	}
 	for _, m := range []string{"none", "one"} {
 		b.Run("isolated/"+m, func(b *testing.B) {
 			rt, h := benchHost(b, memlink.WithIsolation(memlink.Isolation{}))
