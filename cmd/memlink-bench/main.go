@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -90,7 +91,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 
-	rt := memlink.New()
+	// The runtime's own records (every reload the reload row makes, a
+	// worker restarted on purpose) are the measurement's expected events;
+	// a failure reaches the table and stderr as the row's error instead.
+	rt := memlink.New(memlink.WithLogger(slog.New(nopHandler{})))
 	defer rt.Close()
 	if cfg.metricsAddr != "" {
 		shutdown, err := serveMetrics(cfg.metricsAddr, rt, stderr)
