@@ -29,30 +29,18 @@ func TestMain(m *testing.M) { modtest.Main(m) }
 
 // BenchmarkCallAppend64 is the memlink side: a 64-byte CallAppend
 // on the echo module with a reused destination.
-func BenchmarkCallAppend64(b *testing.B) {
-	rt := memlink.New()
-	defer rt.Close()
-	h, err := rt.Load(memlink.MustParseRef(modtest.Path(b, "echo")))
-	if err != nil {
-		b.Fatal(err)
-	}
-	args := bytes.Repeat([]byte{'x'}, 64)
-	dst := make([]byte, 0, 128)
-	b.ReportAllocs()
-	for b.Loop() {
-		out, err := rt.CallAppend(dst[:0], h, "process", args)
-		if err != nil || len(out) != 64 {
-			b.Fatalf("CallAppend: %d bytes, %v", len(out), err)
-		}
-	}
-}
+func BenchmarkCallAppend64(b *testing.B) { benchCallAppend64(b, "echo", "process") }
 
 // BenchmarkCallAppendV2_64 is BenchmarkCallAppend64 on ABI 2: the binary
 // module's "echo" method through memlink_call_v2.
-func BenchmarkCallAppendV2_64(b *testing.B) {
+func BenchmarkCallAppendV2_64(b *testing.B) { benchCallAppend64(b, "binary", "echo") }
+
+// benchCallAppend64 calls method of the test module with 64 bytes that it
+// must echo, into a reused destination.
+func benchCallAppend64(b *testing.B, module, method string) {
 	rt := memlink.New()
 	defer rt.Close()
-	h, err := rt.Load(memlink.MustParseRef(modtest.Path(b, "binary")))
+	h, err := rt.Load(memlink.MustParseRef(modtest.Path(b, module)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +48,7 @@ func BenchmarkCallAppendV2_64(b *testing.B) {
 	dst := make([]byte, 0, 128)
 	b.ReportAllocs()
 	for b.Loop() {
-		out, err := rt.CallAppend(dst[:0], h, "echo", args)
+		out, err := rt.CallAppend(dst[:0], h, method, args)
 		if err != nil || len(out) != 64 {
 			b.Fatalf("CallAppend: %d bytes, %v", len(out), err)
 		}
