@@ -297,7 +297,7 @@ func (ss *slotServer) hostRequest(kind, fn uint32, args []byte, capacity uint64)
 		if now != posted {
 			return 0, 0, false // dropped: the host gave up on the call
 		}
-		if ss.sv.spinMax > 0 && spinWhileEqual(st, posted, ss.sv.spinMax, v.u32(sWorkerCPU), v.u32(sHostCPU)) {
+		if ss.sv.spinMax > 0 && spinWhileEqualLocked(st, posted, ss.sv.spinMax, v.u32(sWorkerCPU), v.u32(sHostCPU)) {
 			continue
 		}
 		asleep.Store(1)

@@ -35,6 +35,10 @@ type spinner struct {
 	start, nextOS int64 // spinClock readings
 	limit         int64
 	self, peer    *atomic.Uint32 // CPU words (1 + CPU, 0 unknown) of this side and the other
+	// locked: the spinning goroutine is locked to its thread (it serves a
+	// module's host call inside a C callback), so it yields only the CPU
+	// (see yieldLocked).
+	locked bool
 }
 
 func newSpinner(d time.Duration, self, peer *atomic.Uint32) spinner {
@@ -75,7 +79,11 @@ func (s *spinner) pause() bool {
 	if os {
 		s.nextOS = now + int64(osYieldEvery)
 	}
-	yield(os)
+	if s.locked {
+		yieldLocked(os)
+	} else {
+		yield(os)
+	}
 	return true
 }
 
@@ -85,6 +93,19 @@ func (s *spinner) pause() bool {
 // words of this side and the other.
 func spinWhileEqual(w *atomic.Uint32, old uint32, d time.Duration, self, peer *atomic.Uint32) bool {
 	sp := newSpinner(d, self, peer)
+	return spinEqual(w, old, &sp)
+}
+
+// spinWhileEqualLocked is spinWhileEqual for a goroutine locked to its
+// thread, as the worker's goroutine is while it waits for the host's
+// answer to a host call from inside the module's C callback.
+func spinWhileEqualLocked(w *atomic.Uint32, old uint32, d time.Duration, self, peer *atomic.Uint32) bool {
+	sp := newSpinner(d, self, peer)
+	sp.locked = true
+	return spinEqual(w, old, &sp)
+}
+
+func spinEqual(w *atomic.Uint32, old uint32, sp *spinner) bool {
 	for i := 1; ; i++ {
 		if w.Load() != old {
 			return true

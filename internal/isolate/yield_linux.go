@@ -24,3 +24,14 @@ func yield(osToo bool) {
 	}
 	runtime.Gosched()
 }
+
+// yieldLocked is yield for a goroutine locked to its thread, such as one
+// running inside a C callback: runtime.Gosched there would hand the
+// thread's P to another thread and wait to get it back (a futex wake-up
+// and a sleep each way, every round of polls: an isolated host call cost
+// about 30 µs that way), so it yields only the CPU, and only with osToo.
+func yieldLocked(osToo bool) {
+	if osToo {
+		_, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) // cannot fail
+	}
+}
