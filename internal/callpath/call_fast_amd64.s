@@ -5,8 +5,12 @@
 // trampoline is entered from runtime.asmcgocall on the system stack with
 // the C calling convention: DI holds a *Frame. It loads the six integer
 // argument registers from the frame, calls frame.fn and stores RAX in
-// frame.ret. The 16-byte frame (plus the saved BP the assembler adds)
-// keeps SP 16-byte aligned at the CALL and holds the *Frame across it.
+// frame.ret. When the frame has a mark source (Frame.MarkReturns) and
+// EAX&frame.mask is zero, it then copies the source word to frame.done: the
+// call has left the module for good (a plain MOV is a release store on
+// amd64, ordered after everything the thread did before it). The 16-byte
+// frame (plus the saved BP the assembler adds) keeps SP 16-byte aligned at
+// the CALL and holds the *Frame across it.
 TEXT trampoline<>(SB), NOSPLIT, $16
 	MOVQ DI, 8(SP)
 	MOVQ DI, R11
@@ -21,6 +25,14 @@ TEXT trampoline<>(SB), NOSPLIT, $16
 	CALL R11
 	MOVQ 8(SP), R11
 	MOVQ AX, 56(R11)
+	MOVQ 64(R11), CX
+	TESTQ CX, CX
+	JZ nomark
+	TESTL AX, 80(R11)
+	JNZ nomark
+	MOVQ 0(CX), CX
+	MOVQ CX, 72(R11)
+nomark:
 	RET
 
 GLOBL ·trampolineABI0(SB), NOPTR|RODATA, $8
