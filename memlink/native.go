@@ -25,7 +25,7 @@ import (
 // laneBody is what a call owns while it holds a lane.
 type laneBody struct {
 	n      *nativeModule  // the module the lane belongs to
-	out    unsafe.Pointer // output buffer, outCap bytes, canary after it
+	buf    []byte         // output buffer, len and cap outCap, canary after it
 	outLen unsafe.Pointer // a uintptr cell for memlink_call_v2's out_len
 	c      *counters      // own, or the module's shared counters
 	frame  callpath.Frame // the C call's argument block, reused
@@ -134,7 +134,7 @@ func (n *nativeModule) newLane(i int) *lane {
 	b := n.bufs[i*n.stride():]
 	l := &lane{}
 	l.n = n
-	l.out = unsafe.Pointer(&b[0])
+	l.buf = b[:n.outCap:n.outCap]
 	l.outLen = unsafe.Pointer(&b[n.outCap+canarySize])
 	l.c = &l.own
 	l.tick = n.firstSample()
@@ -146,7 +146,7 @@ func (n *nativeModule) newLane(i int) *lane {
 func (n *nativeModule) newSpare() any {
 	s := &spareLane{mem: make([]byte, n.stride())}
 	s.n = n
-	s.out = unsafe.Pointer(&s.mem[0])
+	s.buf = s.mem[:n.outCap:n.outCap]
 	s.outLen = unsafe.Pointer(&s.mem[n.outCap+canarySize])
 	s.c = &n.shared
 	s.shared = true
@@ -324,19 +324,19 @@ func (l *lane) call(dst []byte, method string, args []byte) ([]byte, error) {
 	}
 	if n.mod.Version >= abi.Version2 {
 		*(*uintptr)(l.outLen) = 0
-		n.mod.SetCallV2(&l.frame, id, args, l.out, uintptr(n.outCap), l.outLen)
+		n.mod.SetCallV2(&l.frame, id, args, l.out(), uintptr(n.outCap), l.outLen)
 		rc := l.frame.Invoke(6)
-		if !n.canaryIntact(l.out) {
+		if !n.canaryIntact(l.out()) {
 			return dst, n.overran(l)
 		}
 		if k := *(*uintptr)(l.outLen); rc == 0 && k <= uintptr(n.outCap) {
-			return append(dst, unsafe.Slice((*byte)(l.out), k)...), nil
+			return append(dst, unsafe.Slice(unsafe.SliceData(l.buf), k)...), nil
 		}
 		return n.finishV2(l, dst, l.lastMethod(), id, args, rc, *(*uintptr)(l.outLen))
 	}
-	n.mod.SetCall(&l.frame, id, args, l.out)
+	n.mod.SetCall(&l.frame, id, args, l.out())
 	rc := l.frame.Invoke(4)
-	if !n.canaryIntact(l.out) {
+	if !n.canaryIntact(l.out()) {
 		return dst, n.overran(l)
 	}
 	if rc != 0 {
@@ -344,13 +344,14 @@ func (l *lane) call(dst []byte, method string, args []byte) ([]byte, error) {
 	}
 	// ABI 1: the output is what precedes the first NUL; takeNUL, written
 	// out.
-	buf := unsafe.Slice((*byte)(l.out), n.outCap)
-	if k, done := takeNULFast(dst, buf, len(args)); done {
-		return dst[:len(dst)+k], nil
-	} else {
-		return takeNULRest(dst, buf, len(args), k), nil
+	if k := takeNULFast(&dst, &l.buf, len(args)); k >= 0 {
+		dst = takeNULRest(dst, l.buf, len(args), k)
 	}
+	return dst, nil
 }
+
+// out is the address of the lane's output buffer, which the module writes.
+func (l *lane) out() unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(l.buf)) }
 
 // lastMethod is the method of the call in progress on l, for the error
 // paths after the C call: lane.call leaves it in the method-id cache, and
@@ -387,7 +388,7 @@ func (n *nativeModule) overran(l *lane) error {
 // error, with the text it wrote as the message, and the buffer scrubbed for
 // the next call.
 func (n *nativeModule) failV1(l *lane, rc int32, argsLen int) error {
-	buf := unsafe.Slice((*byte)(l.out), n.outCap)
+	buf := l.buf
 	k := bytes.IndexByte(buf, 0)
 	if k < 0 {
 		k = len(buf)
@@ -428,14 +429,14 @@ func scrubFrom(buf []byte, from, n, argsLen int) {
 // an output that fit: a module error, a request for a larger buffer
 // (retried once) or an out_len larger than the buffer.
 func (n *nativeModule) finishV2(l *lane, dst []byte, method string, id uint32, args []byte, rc int32, k uintptr) ([]byte, error) {
-	buf := unsafe.Slice((*byte)(l.out), n.outCap)
+	buf := l.buf
 	switch {
 	case rc == 0:
 		return dst, n.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", k, n.outCap))
 	case rc == abi.CodeOutputTooSmall && k > uintptr(n.outCap):
 		return n.callV2Large(l, dst, method, id, args, k)
 	case rc == abi.CodeHandedOver && n.mod.HandsOver():
-		return n.takeOutput(l, dst, method, l.out, k)
+		return n.takeOutput(l, dst, method, l.out(), k)
 	}
 	return dst, n.codeErr(l, method, rc, string(buf[:min(k, uintptr(n.outCap))]))
 }
