@@ -217,3 +217,48 @@ func call(t *testing.T, rt *Runtime, h Handle) string {
 	}
 	return string(out)
 }
+
+// TestSparesBeyondTheBound fills a one-lane gate's spare list and checks
+// that one more call gets an unlisted spare of its own, which no drain
+// can see done: the first phase waits for that call to leave the gate.
+func TestSparesBeyondTheBound(t *testing.T) {
+	_, _, _, in := loadForDrain(t, WithLanes(1))
+	n := in.native
+	calls := []*heldCall{admit(t, in)}
+	for range n.maxSpares() + 1 {
+		calls = append(calls, admit(t, in))
+	}
+	if got := len(n.spare.list()); got != n.maxSpares() {
+		t.Fatalf("%d spares listed, want the bound %d", got, n.maxSpares())
+	}
+	extra := calls[len(calls)-1]
+	if extra.spare.listed {
+		t.Fatal("the call beyond the bound got a listed spare")
+	}
+	for _, c := range calls {
+		c.runC(t)
+	}
+	in.gate.Close()
+	if callpath.MarksReturns && n.left() {
+		t.Fatal("left() with an unlisted spare's call in flight")
+	}
+	extra.leave()
+	if got := n.left(); got != callpath.MarksReturns {
+		t.Fatalf("left() = %v once only marked calls remain, want %v", got, callpath.MarksReturns)
+	}
+	for _, c := range calls[:len(calls)-1] {
+		c.leave()
+	}
+	in.gate.Open() // the runtime's Close drains and ends it
+	// Reused, not grown: the listed spares are free again.
+	again := admit(t, in)
+	if again.spare != nil {
+		t.Fatal("a call on an idle one-lane gate got a spare")
+	}
+	more := admit(t, in)
+	if !more.spare.listed || len(n.spare.list()) != n.maxSpares() {
+		t.Fatalf("a spare call after the burst: listed %v, %d spares", more.spare.listed, len(n.spare.list()))
+	}
+	more.leave()
+	again.leave()
+}

@@ -55,14 +55,19 @@ type spareLane struct {
 	// seq is odd while a call uses the lane, a new odd value for each
 	// call, like a gate lane's: taken by compare-and-swap, and the source
 	// of the frame's return mark.
-	seq atomic.Uint64
+	seq    atomic.Uint64
+	listed bool // in the module's list; a spare beyond its bound is not
 }
 
 // spares are a module's spare lanes, every one it has made: free ones are
 // taken by compare-and-swap like gate lanes, so that calls beyond the
 // gate's lanes share no lock, and a drain can see every one in use (see
 // nativeModule.left). Their number is the most calls that have been beyond
-// the gate's lanes at once; they live as long as the module.
+// the gate's lanes at once, up to maxSpares; they live as long as the
+// module. A call that finds all of those in use gets a spare of its own,
+// unlisted and without a return mark, which the garbage collector takes
+// after it: a drain then counts that call as in the module until it
+// leaves the gate.
 type spares struct {
 	mu  sync.Mutex // serialises adding one
 	all atomic.Pointer[[]*spareLane]
@@ -212,15 +217,28 @@ func (n *nativeModule) getSpare() *spareLane {
 	s.seq.Store(1)
 	p := &n.spare
 	p.mu.Lock()
-	grown := append(slices.Clone(p.list()), s)
-	p.all.Store(&grown)
+	if l := p.list(); len(l) < n.maxSpares() {
+		grown := append(slices.Clone(l), s)
+		p.all.Store(&grown)
+		s.listed = true
+	} else {
+		s.frame.MarkReturns(nil, 0)
+	}
 	p.mu.Unlock()
 	return s
 }
 
 // putSpare ends the call on s, which becomes free for another.
 func (n *nativeModule) putSpare(s *spareLane) {
-	s.seq.Add(1)
+	if s.listed {
+		s.seq.Add(1)
+	}
+}
+
+// maxSpares bounds the spare lanes a module keeps: four per gate lane, and
+// no more than 8 MiB of them (but at least 8).
+func (n *nativeModule) maxSpares() int {
+	return max(8, min(4*len(n.lanes), (8<<20)/n.stride()))
 }
 
 // left reports whether every call in flight has made its last C call, so
