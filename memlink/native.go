@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -433,6 +434,12 @@ func (n *nativeModule) callSpare(dst []byte, method string, args []byte) ([]byte
 // than in a function per ABI, and what few calls need (a latency sample,
 // a module error) is out of line: one call level, or one value kept alive
 // across the C call, costs every call.
+//
+// The frame is filled without keep-alive pointers (SetCallUnkept): args
+// still escapes to the heap, this function keeps it reachable until C has
+// returned (runtime.KeepAlive), and the output buffer needs neither, being
+// the arena's memory (outside the Go heap, unmapped only once no call
+// holds a lane) or a spare lane's, which the caller holds.
 func (l *lane) call(dst []byte, method string, args []byte) ([]byte, error) {
 	n := l.n
 	if n.corrupted.Load() {
@@ -452,8 +459,9 @@ func (l *lane) call(dst []byte, method string, args []byte) ([]byte, error) {
 	}
 	if n.mod.Version >= abi.Version2 {
 		*(*uintptr)(l.outLen) = 0
-		n.mod.SetCallV2(&l.frame, id, args, l.out(), uintptr(n.outCap), l.outLen)
-		rc := l.frame.Invoke(6)
+		n.mod.SetCallV2Unkept(&l.frame, id, args, l.out(), uintptr(n.outCap), l.outLen)
+		rc := l.frame.InvokeUnkept(6)
+		runtime.KeepAlive(unsafe.SliceData(args))
 		if !n.canaryIntact(l.out()) {
 			return dst, n.overran(l)
 		}
@@ -462,8 +470,9 @@ func (l *lane) call(dst []byte, method string, args []byte) ([]byte, error) {
 		}
 		return n.finishV2(l, dst, l.lastMethod(), id, args, rc, *(*uintptr)(l.outLen))
 	}
-	n.mod.SetCall(&l.frame, id, args, l.out())
-	rc := l.frame.Invoke(4)
+	n.mod.SetCallUnkept(&l.frame, id, args, l.out())
+	rc := l.frame.InvokeUnkept(4)
+	runtime.KeepAlive(unsafe.SliceData(args))
 	if !n.canaryIntact(l.out()) {
 		return dst, n.overran(l)
 	}
