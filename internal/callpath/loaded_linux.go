@@ -1,7 +1,5 @@
 package callpath
 
-import "github.com/ebitengine/purego"
-
 // rtldNoload is glibc's (and musl's) RTLD_NOLOAD, which purego does not
 // name.
 const rtldNoload = 0x4
@@ -12,10 +10,10 @@ const rtldNoload = 0x4
 // -z nodelete, or one whose thread-local destructors glibc must keep). It
 // takes and drops one reference to such an image.
 func StillLoaded(path string) bool {
-	h, err := purego.Dlopen(path, purego.RTLD_LAZY|rtldNoload)
-	if err != nil || h == 0 {
+	h, _ := dlOpen(path, rtldLazy|rtldNoload)
+	if h == 0 {
 		return false
 	}
-	_ = purego.Dlclose(h)
+	_, _ = dlClose(h)
 	return true
 }
