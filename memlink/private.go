@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/callpath"
 	"github.com/memlink/memlink-go/internal/plainfile"
 )
 
@@ -28,6 +29,10 @@ type privateFile struct {
 	// exports are the ABI functions the copy's symbol table defines, as
 	// its check read them: the copy cannot change, so Bind may trust them.
 	exports abi.Exports
+	// lib is the library this process opened from the copy, once bound
+	// (nil for a copy only a worker process opens): closed before remove,
+	// it tells whether its image can still be loaded (noteStuck).
+	lib *callpath.Library
 }
 
 // remove releases the copy once the library that uses it is closed.

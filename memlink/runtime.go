@@ -215,7 +215,13 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		if copied != nil {
 			ex = copied.exports
 		}
-		m, err = openNative(&rt.opts, target, path, ex, lo.config, gate.Lanes(), hb)
+		var n *nativeModule
+		if n, err = openNative(&rt.opts, target, path, ex, lo.config, gate.Lanes(), hb); err == nil {
+			m = n
+			if copied != nil {
+				copied.lib = n.lib
+			}
+		}
 	}
 	if err != nil {
 		if copied != nil {

@@ -1,5 +1,12 @@
 package callpath
 
+import (
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
 // rtldNoload is glibc's (and musl's) RTLD_NOLOAD, which purego does not
 // name.
 const rtldNoload = 0x4
@@ -9,6 +16,11 @@ const rtldNoload = 0x4
 // by that name that did not unmap when it was closed (a module linked with
 // -z nodelete, or one whose thread-local destructors glibc must keep). It
 // takes and drops one reference to such an image.
+//
+// It asks the loader (dlopen with RTLD_NOLOAD), which for an image that is
+// gone opens path to compare the file with the images it holds (four
+// system calls) and formats an error; [Library.MayStayLoaded] is cheaper
+// and answers first for most libraries.
 func StillLoaded(path string) bool {
 	h, _ := dlOpen(path, rtldLazy|rtldNoload)
 	if h == 0 {
@@ -16,4 +28,21 @@ func StillLoaded(path string) bool {
 	}
 	_, _ = dlClose(h)
 	return true
+}
+
+// MayStayLoaded reports, for a closed library, whether its image may
+// still be loaded: false only when the page of the first symbol Lookup
+// found is no longer mapped (mincore fails with ENOMEM), which a loaded
+// image's never is. True for a library still open, one never looked
+// into, or a page mapped again by then (by another library, say); the
+// caller then asks [StillLoaded], which knows.
+func (l *Library) MayStayLoaded() bool {
+	p := l.probe.Load()
+	if !l.closed.Load() || p == 0 {
+		return true
+	}
+	page := uintptr(os.Getpagesize())
+	var vec [1]byte
+	_, _, errno := unix.Syscall(unix.SYS_MINCORE, p&^(page-1), page, uintptr(unsafe.Pointer(&vec[0])))
+	return errno != unix.ENOMEM
 }
