@@ -23,7 +23,7 @@ import (
 // no other process can change them, and no two loads share an image.
 type privateFile struct {
 	path  string   // what to open
-	memfd *os.File // Linux: the sealed in-memory file behind path; nil for a copy on disk
+	memfd *memFile // Linux: the sealed in-memory file behind path; nil for a copy on disk
 	head  []byte   // while it is checked: the copy's first bytes (abi.HeaderSize at most)
 	size  int64    // the copy's size
 	// exports are the ABI functions the copy's symbol table defines, as
@@ -33,6 +33,16 @@ type privateFile struct {
 	// (nil for a copy only a worker process opens): closed before remove,
 	// it tells whether its image can still be loaded (noteStuck).
 	lib *callpath.Library
+}
+
+// memFile is a private copy's sealed in-memory file (Linux): a bare
+// descriptor, read with pread, and an *os.File for it only when a worker
+// process is to inherit it (File): os.NewFile costs a system call and a
+// finalizer that a load in this process does not need.
+type memFile struct {
+	fd   int
+	name string
+	f    *os.File // made by File; then it owns fd
 }
 
 // remove releases the copy once the library that uses it is closed.
