@@ -112,11 +112,15 @@ func (n *nativeModule) stride() int {
 
 func (n *nativeModule) allocLanes(count int) error {
 	stride := n.stride()
-	// One spare page at the end keeps a small overrun of the last lane
-	// inside the mapping, where the canary reports it.
-	mem, err := arena.New(count*stride + arena.PageSize())
-	if err != nil {
-		return fmt.Errorf("reserving call buffers: %w", err)
+	size := laneArenaSize(count, stride)
+	mem := takeArena(size) // cleared by the module that gave it back (lanepool.go)
+	if mem != nil {
+		mem.Reset()
+	} else {
+		var err error
+		if mem, err = arena.New(size); err != nil {
+			return fmt.Errorf("reserving call buffers: %w", err)
+		}
 	}
 	bufs, err := mem.Alloc(count*stride, 64)
 	if err != nil {
@@ -160,10 +164,7 @@ func (n *nativeModule) newSpare() any {
 // release shuts nothing down: it frees what openNative acquired.
 func (n *nativeModule) release() error {
 	err := n.lib.Close()
-	if n.mem != nil {
-		err = errors.Join(err, n.mem.Close())
-	}
-	return err
+	return errors.Join(err, n.freeLanes()) // after Close: freeLanes asks whether the image is gone
 }
 
 func (n *nativeModule) shutdown() error {

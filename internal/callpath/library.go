@@ -22,6 +22,7 @@ type Library struct {
 	// the image (or of a library it depends on) that Mapped looks at
 	// once the library is closed.
 	probe atomic.Uintptr
+	gone  atomic.Bool // MayStayLoaded saw the image gone, for good
 }
 
 // Open opens the shared library at path with every symbol resolved now and

@@ -36,13 +36,23 @@ func StillLoaded(path string) bool {
 // image's never is. True for a library still open, one never looked
 // into, or a page mapped again by then (by another library, say); the
 // caller then asks [StillLoaded], which knows.
+//
+// Once it has answered false it answers false without looking again: an
+// image that is gone does not come back.
 func (l *Library) MayStayLoaded() bool {
 	p := l.probe.Load()
-	if !l.closed.Load() || p == 0 {
+	switch {
+	case l.gone.Load():
+		return false
+	case !l.closed.Load() || p == 0:
 		return true
 	}
 	page := uintptr(os.Getpagesize())
 	var vec [1]byte
 	_, _, errno := unix.Syscall(unix.SYS_MINCORE, p&^(page-1), page, uintptr(unsafe.Pointer(&vec[0])))
-	return errno != unix.ENOMEM
+	if errno == unix.ENOMEM {
+		l.gone.Store(true)
+		return false
+	}
+	return true
 }
