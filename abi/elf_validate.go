@@ -272,8 +272,7 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	var relro, phdr *prog
 	for i := range f.phnum {
 		p := f.prog(tab[i*f.phsize:])
-		part := phPart(i)
-		if err := f.checkProg(part, &p); err != nil {
+		if err := f.checkProg(i, &p); err != nil {
 			return nil, err
 		}
 		switch p.typ {
@@ -281,34 +280,34 @@ func parseELF(x *elfReader) (*elfFile, error) {
 			if n := len(f.loads); n > 0 {
 				prev := f.loads[n-1]
 				if p.vaddr < prev.vaddr {
-					return nil, malformed(part, "PT_LOAD at %#x follows one at %#x: PT_LOAD segments must be sorted by address", p.vaddr, prev.vaddr)
+					return nil, malformed(phPart(i), "PT_LOAD at %#x follows one at %#x: PT_LOAD segments must be sorted by address", p.vaddr, prev.vaddr)
 				}
 				if alignUp(prev.endMem) > alignDown(p.vaddr) {
-					return nil, malformed(part, "PT_LOAD at %#x overlaps the one before (ending at %#x)", p.vaddr, prev.endMem)
+					return nil, malformed(phPart(i), "PT_LOAD at %#x overlaps the one before (ending at %#x)", p.vaddr, prev.endMem)
 				}
 				if p.off < prev.off+prev.filesz {
-					return nil, malformed(part, "PT_LOAD maps file bytes from %#x, before the end of the previous one's (%#x)", p.off, prev.off+prev.filesz)
+					return nil, malformed(phPart(i), "PT_LOAD maps file bytes from %#x, before the end of the previous one's (%#x)", p.off, prev.off+prev.filesz)
 				}
 			}
 			f.loads = append(f.loads, p)
 			f.minSize = maxEnd(f.minSize, p.off, p.filesz)
 		case ptDynamic:
 			if f.dynamic != nil {
-				return nil, malformed(part, "second PT_DYNAMIC")
+				return nil, malformed(phPart(i), "second PT_DYNAMIC")
 			}
-			f.dynamic = &p
+			f.dynamic = newProg(p)
 		case ptTLS:
 			if f.tls != nil {
-				return nil, malformed(part, "second PT_TLS")
+				return nil, malformed(phPart(i), "second PT_TLS")
 			}
-			f.tls = &p
+			f.tls = newProg(p)
 		case ptGNURelro:
 			if relro != nil {
-				return nil, malformed(part, "second PT_GNU_RELRO")
+				return nil, malformed(phPart(i), "second PT_GNU_RELRO")
 			}
-			relro = &p
+			relro = newProg(p)
 		case ptPhdr:
-			phdr = &p
+			phdr = newProg(p)
 		}
 	}
 	if len(f.loads) == 0 {
@@ -321,21 +320,20 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	// bytes a PT_LOAD maps from the file, at the matching offset.
 	for i := range f.phnum {
 		p := f.prog(tab[i*f.phsize:])
-		part := phPart(i)
 		switch p.typ {
 		case ptDynamic, ptTLS, ptNote, ptGNUProperty, ptPhdr:
 			if p.filesz == 0 && p.typ != ptDynamic {
 				continue
 			}
 			if p.filesz == 0 {
-				return nil, malformed(part, "PT_DYNAMIC is empty")
+				return nil, malformed(phPart(i), "PT_DYNAMIC is empty")
 			}
 			l := f.loadOf(p.vaddr, p.filesz, false)
 			if l == nil {
-				return nil, malformed(part, "%s at %#x..%#x lies outside the file bytes of every PT_LOAD", ptName(p.typ), p.vaddr, p.vaddr+p.filesz)
+				return nil, malformed(phPart(i), "%s at %#x..%#x lies outside the file bytes of every PT_LOAD", ptName(p.typ), p.vaddr, p.vaddr+p.filesz)
 			}
 			if p.off-l.off != p.vaddr-l.vaddr {
-				return nil, malformed(part, "%s: p_offset %#x does not match p_vaddr %#x in the PT_LOAD holding it", ptName(p.typ), p.off, p.vaddr)
+				return nil, malformed(phPart(i), "%s: p_offset %#x does not match p_vaddr %#x in the PT_LOAD holding it", ptName(p.typ), p.off, p.vaddr)
 			}
 		}
 	}
@@ -351,10 +349,13 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	return f, nil
 }
 
-// phPart names program header i in errors. It is concatenated, not
-// formatted: every header is named whether or not it has an error, twice
-// per load.
+// phPart names program header i in errors, only when there is one.
 func phPart(i uint64) string { return "program header " + strconv.FormatUint(i, 10) }
+
+// newProg returns a copy of p on the heap: the loop over the program
+// headers keeps a pointer only to the few it needs, so that its variable
+// does not move to the heap for every header.
+func newProg(p prog) *prog { return &p }
 
 func ptName(t uint32) string {
 	switch t {
@@ -400,39 +401,39 @@ func (f *elfFile) addrLimit() uint64 {
 	return 1 << 32
 }
 
-func (f *elfFile) checkProg(part string, p *prog) error {
+func (f *elfFile) checkProg(i uint64, p *prog) error {
 	switch p.typ {
 	case ptLoad, ptDynamic, ptInterp, ptNote, ptPhdr, ptTLS, ptGNURelro, ptGNUProperty:
 	default:
 		return nil // the loader ignores the others
 	}
 	if p.typ != ptGNURelro && p.filesz > p.memsz {
-		return malformed(part, "p_filesz %#x > p_memsz %#x", p.filesz, p.memsz)
+		return malformed(phPart(i), "p_filesz %#x > p_memsz %#x", p.filesz, p.memsz)
 	}
 	if !inside(p.off, p.filesz, uint64(f.x.size)) {
 		return fmt.Errorf("%w: truncated: %s: p_offset %#x + p_filesz %#x lies beyond the end of the file (%d bytes)",
-			ErrInvalidModule, part, p.off, p.filesz, f.x.size)
+			ErrInvalidModule, phPart(i), p.off, p.filesz, f.x.size)
 	}
 	if !inside(p.vaddr, p.memsz, f.addrLimit()) {
-		return malformed(part, "p_vaddr %#x + p_memsz %#x is beyond the address space", p.vaddr, p.memsz)
+		return malformed(phPart(i), "p_vaddr %#x + p_memsz %#x is beyond the address space", p.vaddr, p.memsz)
 	}
 	if p.align > 1 && p.align&(p.align-1) != 0 {
-		return malformed(part, "p_align %#x is not a power of two", p.align)
+		return malformed(phPart(i), "p_align %#x is not a power of two", p.align)
 	}
 	switch p.typ {
 	case ptLoad:
 		if p.align < pageSize {
-			return malformed(part, "PT_LOAD p_align %#x is smaller than the page size %#x", p.align, pageSize)
+			return malformed(phPart(i), "PT_LOAD p_align %#x is smaller than the page size %#x", p.align, pageSize)
 		}
 		if p.off%p.align != p.vaddr%p.align {
-			return malformed(part, "p_offset %#x and p_vaddr %#x differ modulo p_align %#x", p.off, p.vaddr, p.align)
+			return malformed(phPart(i), "p_offset %#x and p_vaddr %#x differ modulo p_align %#x", p.off, p.vaddr, p.align)
 		}
 		if p.memsz == 0 {
-			return malformed(part, "empty PT_LOAD")
+			return malformed(phPart(i), "empty PT_LOAD")
 		}
 	case ptTLS, ptDynamic:
 		if p.align > 1 && p.vaddr%p.align != 0 {
-			return malformed(part, "p_vaddr %#x is not aligned to p_align %#x", p.vaddr, p.align)
+			return malformed(phPart(i), "p_vaddr %#x is not aligned to p_align %#x", p.vaddr, p.align)
 		}
 	}
 	return nil
