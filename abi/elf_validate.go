@@ -26,8 +26,57 @@ func (e *MalformedError) Error() string { return e.Part + ": " + e.Reason }
 // Unwrap returns [ErrInvalidModule].
 func (e *MalformedError) Unwrap() error { return ErrInvalidModule }
 
-func malformed(part, format string, args ...any) error {
-	return &MalformedError{Part: part, Reason: fmt.Sprintf(format, args...)}
+func malformed[P string | where](part P, format string, args ...any) error {
+	var name string
+	switch p := any(part).(type) {
+	case string:
+		name = p
+	case where:
+		name = p.String()
+	}
+	return &MalformedError{Part: name, Reason: fmt.Sprintf(format, args...)}
+}
+
+// where names a part of the file for an error, built only when an error
+// is reported: the checks name every table they read, and naming each
+// eagerly cost thousands of instructions per load.
+type where struct {
+	s   string
+	d   *dynamic
+	tag uint64 // with d: dynamic entry tag (the name instead of s)
+	n   int    // with num, the number that follows the name
+	num bool
+	// rec and sub, when above 0, add "record rec-1" and then "subWord
+	// sub-1" (a version record and one of its entries).
+	rec, sub int
+	subWord  string
+	fn       func() string // set: what names the part, instead of all the above
+}
+
+// named is a part whose name is s.
+func named(s string) where { return where{s: s} }
+
+// numbered is the part "s n".
+func numbered(s string, n int) where { return where{s: s, n: n, num: true} }
+
+func (w where) String() string {
+	if w.fn != nil {
+		return w.fn()
+	}
+	name := w.s
+	if w.d != nil {
+		name = w.d.part(w.tag)
+	}
+	if w.num {
+		name += " " + strconv.Itoa(w.n)
+	}
+	if w.rec > 0 {
+		name += " record " + strconv.Itoa(w.rec-1)
+	}
+	if w.sub > 0 {
+		name += " " + w.subWord + " " + strconv.Itoa(w.sub-1)
+	}
+	return name
 }
 
 // MaxProgramHeaders bounds e_phnum. Real libraries have about ten program
@@ -116,7 +165,7 @@ const maxTable = 64 << 20
 
 // at returns the n bytes at file offset off. The result must not be
 // modified (it may alias head).
-func (x *elfReader) at(part string, off, n uint64) ([]byte, error) {
+func (x *elfReader) at(part where, off, n uint64) ([]byte, error) {
 	if !inside(off, n, uint64(x.size)) {
 		return nil, malformed(part, "bytes %#x..%#x lie beyond the end of the file (%d bytes)", off, off+n, x.size)
 	}
@@ -134,7 +183,7 @@ func (x *elfReader) at(part string, off, n uint64) ([]byte, error) {
 		if err == nil || errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, fmt.Errorf("%w: %s: reading bytes %#x..%#x: %v", ErrInvalidModule, part, off, off+n, err)
+		return nil, fmt.Errorf("%w: %s: reading bytes %#x..%#x: %v", ErrInvalidModule, part.String(), off, off+n, err)
 	}
 	return b, nil
 }
@@ -265,7 +314,7 @@ func parseELF(x *elfReader) (*elfFile, error) {
 		}
 		f.minSize = maxEnd(f.minSize, shoff, shnum*shentsize)
 	}
-	tab, err := x.at("program headers", f.phoff, f.phnum*f.phsize)
+	tab, err := x.at(named("program headers"), f.phoff, f.phnum*f.phsize)
 	if err != nil {
 		return nil, err
 	}
@@ -458,7 +507,7 @@ func (f *elfFile) loadOf(addr, n uint64, mem bool) *prog {
 
 // mem returns the n file bytes the loader maps at address addr; part names
 // what they are in errors.
-func (f *elfFile) mem(part string, addr, n uint64) ([]byte, error) {
+func (f *elfFile) mem(part where, addr, n uint64) ([]byte, error) {
 	l := f.loadOf(addr, n, false)
 	if l == nil {
 		return nil, malformed(part, "%#x..%#x lies outside the file bytes of every PT_LOAD", addr, addr+n)
