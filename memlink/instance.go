@@ -46,8 +46,16 @@ type instance struct {
 type module interface {
 	// base returns what both kinds of module keep.
 	base() *moduleBase
-	// shutdown runs memlink_shutdown and frees the module's resources.
+	// left reports whether every call in flight has made its last call
+	// into the module's code (the first phase of a drain); it may always
+	// report false, and then the drain waits for the calls to leave the
+	// gate. The gate must be closed.
+	left() bool
+	// shutdown runs memlink_shutdown and frees the module's resources but
+	// those calls that have left the module may still use.
 	shutdown() error
+	// freeBuffers frees the rest, once no call is in flight.
+	freeBuffers() error
 	hasState() bool
 	saveState() ([]byte, error)
 	restoreState(state []byte) error
@@ -95,6 +103,7 @@ func newInstance(gate *gate.Gate, path string, gen uint64, m module) *instance {
 	switch m := m.(type) {
 	case *nativeModule:
 		in.native = m
+		m.gate = gate
 	case *isolatedModule:
 		in.iso = m
 	}
@@ -139,11 +148,17 @@ const (
 	// held closed for a while by a stateful reload). Nobody owns its end.
 	lifeServing lifeState = iota
 	// lifeDraining: one party has claimed the end; the gate is closed and
-	// the owner waits for the calls in flight to return.
+	// the owner waits until no call in flight will run module code again
+	// (module.left, or the gate empty).
 	lifeDraining
-	// lifeShuttingDown: drained; the owner runs memlink_shutdown and
-	// frees the library, the buffers and the private copy.
+	// lifeShuttingDown: the owner runs memlink_shutdown and closes the
+	// library, and removes the private copy.
 	lifeShuttingDown
+	// lifeReleasing: the module is gone; calls may still be copying their
+	// output out of the call buffers. The owner waits for the gate to empty
+	// (in the background when a reload has returned already), then frees
+	// the buffers and retires the host binding.
+	lifeReleasing
 	// lifeEnded: nothing of the instance is left but its counters.
 	lifeEnded
 )
@@ -151,8 +166,9 @@ const (
 // lifecycle is an instance's state, changed only under mu, and a channel
 // closed when it reaches lifeEnded. Whoever moves it from lifeServing to
 // lifeDraining (claim) owns the end: only that party shuts the instance
-// down, so Unload, Close, a reload's background retire and a rollback can
-// never both end one instance; the others wait for ended.
+// down and releases it (itself, or a goroutine it hands the rest to), so
+// Unload, Close, a reload's retire and a rollback can never both end one
+// instance; the others wait for ended.
 type lifecycle struct {
 	mu    sync.Mutex
 	state lifeState
@@ -182,27 +198,41 @@ func (in *instance) abandon() {
 	}
 }
 
-// end shuts the claimed, drained instance down. Only the owner calls it,
-// once.
-func (in *instance) end() error {
+// advance moves the instance from state from to the next one. Only the
+// owner calls it, once per step.
+func (in *instance) advance(from lifeState) {
 	in.life.mu.Lock()
-	if in.life.state != lifeDraining {
-		in.life.mu.Unlock()
-		panic(fmt.Sprintf("memlink: ending an instance in state %d", in.life.state))
+	defer in.life.mu.Unlock()
+	if in.life.state != from {
+		panic(fmt.Sprintf("memlink: instance in state %d, want %d", in.life.state, from))
 	}
-	in.life.state = lifeShuttingDown
-	in.life.mu.Unlock()
+	in.life.state = from + 1
+	if in.life.state == lifeEnded {
+		close(in.life.ended)
+	}
+}
 
+// stop shuts the claimed instance down once no call in flight will run
+// module code again: memlink_shutdown, the library closed, the private
+// copy removed. Only the owner calls it, once.
+func (in *instance) stop() error {
+	in.advance(lifeDraining)
 	err := in.mod.shutdown()
-	in.host.retire() // memlink_shutdown has returned: the table goes stale
 	if in.private != nil {
 		err = errors.Join(err, in.private.remove())
 	}
+	in.advance(lifeShuttingDown)
+	return err
+}
 
-	in.life.mu.Lock()
-	in.life.state = lifeEnded
-	close(in.life.ended)
-	in.life.mu.Unlock()
+// release ends the stopped instance once its gate is empty: the call
+// buffers are freed and the host binding retired (memlink_shutdown has
+// returned and no call holds a host record: the table goes stale). Only
+// the owner calls it, once.
+func (in *instance) release() error {
+	err := in.mod.freeBuffers()
+	in.host.retire()
+	in.advance(lifeReleasing)
 	return err
 }
 
@@ -213,7 +243,7 @@ func (in *instance) discard() error {
 	if !in.claim() {
 		return nil
 	}
-	return in.end()
+	return errors.Join(in.stop(), in.release())
 }
 
 // samplePhase is where a new lane's (or an isolated module's) sampling

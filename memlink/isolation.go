@@ -361,6 +361,13 @@ func (m *isolatedModule) arenaBytes() int { return m.c.RegionBytes() }
 // so that they fail now rather than hold the unload (or reload) for ever.
 func (m *isolatedModule) abandon() { m.c.Abandon() }
 
+// left is always false: the worker's replies are the calls' only marks, so
+// an isolated call counts as in the module until it leaves the gate.
+func (m *isolatedModule) left() bool { return false }
+
+// freeBuffers does nothing: shutdown has freed everything.
+func (m *isolatedModule) freeBuffers() error { return nil }
+
 // shutdown runs memlink_shutdown in the worker and waits for it to exit
 // (killing it after the drain timeout).
 func (m *isolatedModule) shutdown() error {

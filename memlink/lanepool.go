@@ -75,7 +75,8 @@ func laneArenaSize(count, stride int) int {
 }
 
 // freeLanes gives the lanes' arena back, to the free list when it may be
-// reused (see above), to the system otherwise. The library is closed.
+// reused (see above), to the system otherwise. The library is closed and
+// no call holds a lane.
 func (n *nativeModule) freeLanes() error {
 	mem := n.mem
 	if mem == nil {

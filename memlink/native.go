@@ -17,6 +17,7 @@ import (
 	"github.com/memlink/memlink-go/arena"
 	"github.com/memlink/memlink-go/hotreload"
 	"github.com/memlink/memlink-go/internal/callpath"
+	"github.com/memlink/memlink-go/internal/gate"
 )
 
 // This file is the whole behaviour of a module loaded in process: its
@@ -51,6 +52,25 @@ type lane struct {
 type spareLane struct {
 	lane
 	mem []byte
+	// seq is odd while a call uses the lane, a new odd value for each
+	// call, like a gate lane's: taken by compare-and-swap, and the source
+	// of the frame's return mark.
+	seq    atomic.Uint64
+	listed bool // in the module's list; a spare beyond its bound is not
+}
+
+// spares are a module's spare lanes, every one it has made: free ones are
+// taken by compare-and-swap like gate lanes, so that calls beyond the
+// gate's lanes share no lock, and a drain can see every one in use (see
+// nativeModule.left). Their number is the most calls that have been beyond
+// the gate's lanes at once, up to maxSpares; they live as long as the
+// module. A call that finds all of those in use gets a spare of its own,
+// unlisted and without a return mark, which the garbage collector takes
+// after it: a drain then counts that call as in the module until it
+// leaves the gate.
+type spares struct {
+	mu  sync.Mutex // serialises adding one
+	all atomic.Pointer[[]*spareLane]
 }
 
 const canarySize = 16
@@ -61,10 +81,11 @@ type nativeModule struct {
 	lib    *callpath.Library
 	mod    *callpath.Module
 	mem    *arena.Arena
+	gate   *gate.Gate             // the instance's gate, whose lane words the frames mark
 	lanes  []atomic.Pointer[lane] // by gate lane index, created on first use
 	bufs   []byte                 // the lanes' output buffers, one stride each
 	canary [canarySize]byte
-	spare  sync.Pool // *spareLane
+	spare  spares
 }
 
 // openNative opens, binds and initialises the module at path, which the
@@ -91,7 +112,6 @@ func openNative(o *options, path, name string, ex abi.Exports, config []byte, la
 		lib.Close()
 		return nil, err
 	}
-	n.spare.New = n.newSpare
 	if err := hb.bind(mod, n.file, lanes); err != nil {
 		_ = n.release() // the bind failure is the error to report
 		return nil, err
@@ -144,11 +164,23 @@ func (n *nativeModule) newLane(i int) *lane {
 	l.outLen = unsafe.Pointer(&b[n.outCap+canarySize])
 	l.c = &l.own
 	l.tick = n.firstSample()
+	l.frame.MarkReturns(n.gate.SeqWord(i), n.finalMask())
 	n.lanes[i].Store(l)
 	return l
 }
 
-func (n *nativeModule) newSpare() any {
+// finalMask is the mask of results after which a call on this module makes
+// no further C call (callpath.Frame.MarkReturns): any result of an ABI-1
+// call; only 0 for ABI 2, whose calls may retry with a larger buffer or
+// release a result handed over.
+func (n *nativeModule) finalMask() uint32 {
+	if n.mod.Version >= abi.Version2 {
+		return ^uint32(0)
+	}
+	return 0
+}
+
+func (n *nativeModule) newSpare() *spareLane {
 	s := &spareLane{mem: make([]byte, n.stride())}
 	s.n = n
 	s.out = unsafe.Pointer(&s.mem[0])
@@ -158,22 +190,120 @@ func (n *nativeModule) newSpare() any {
 	s.tick = n.firstSample()
 	copy(s.mem[n.outCap:], n.canary[:])
 	s.armed = true
+	s.frame.MarkReturns((*uint64)(unsafe.Pointer(&s.seq)), n.finalMask())
 	return s
+}
+
+// list returns the spare lanes made so far.
+func (p *spares) list() []*spareLane {
+	if l := p.all.Load(); l != nil {
+		return *l
+	}
+	return nil
+}
+
+// getSpare takes a free spare lane for one call, or makes one. The search
+// starts at a point that differs between goroutines (their stacks), so
+// that concurrent callers rarely try the same lane.
+func (n *nativeModule) getSpare() *spareLane {
+	list := n.spare.list()
+	if k := uint32(len(list)); k > 0 {
+		var probe byte
+		start := uint32(uintptr(unsafe.Pointer(&probe))>>10) % k
+		for i := range k {
+			s := list[(start+i)%k]
+			if v := s.seq.Load(); v&1 == 0 && s.seq.CompareAndSwap(v, v+1) {
+				return s
+			}
+		}
+	}
+	s := n.newSpare()
+	s.seq.Store(1)
+	p := &n.spare
+	p.mu.Lock()
+	if l := p.list(); len(l) < n.maxSpares() {
+		grown := append(slices.Clone(l), s)
+		p.all.Store(&grown)
+		s.listed = true
+	} else {
+		s.frame.MarkReturns(nil, 0)
+	}
+	p.mu.Unlock()
+	return s
+}
+
+// putSpare ends the call on s, which becomes free for another.
+func (n *nativeModule) putSpare(s *spareLane) {
+	if s.listed {
+		s.seq.Add(1)
+	}
+}
+
+// maxSpares bounds the spare lanes a module keeps: four per gate lane, and
+// no more than 8 MiB of them (but at least 8).
+func (n *nativeModule) maxSpares() int {
+	return max(8, min(4*len(n.lanes), (8<<20)/n.stride()))
+}
+
+// left reports whether every call in flight has made its last C call, so
+// that the library may be shut down and closed while they finish in Go
+// (the first phase of a drain: see docs/design.md). Only the trampoline
+// marks calls (callpath.MarksReturns); elsewhere it reports false and the
+// drain waits for the calls to leave the gate. The gate must be closed.
+//
+// A gate lane held by a call counts when the lane's frame is marked with
+// the lane's current sequence word, which names that very call. Calls
+// without a lane are compared by number: the gate's count of them
+// against the spare lanes in use whose mark names their current call. A
+// call between entering the gate and taking its spare (or between giving
+// it back and leaving) is in the first count only, so the test errs
+// towards waiting.
+func (n *nativeModule) left() bool {
+	if !callpath.MarksReturns {
+		return false
+	}
+	g := n.gate
+	for i := range n.lanes {
+		seq := g.LaneSeq(i)
+		if seq&1 == 0 {
+			continue
+		}
+		if l := n.lanes[i].Load(); l == nil || l.frame.Returned() != seq {
+			return false
+		}
+	}
+	over := g.OverflowInFlight()
+	if over == 0 {
+		return true
+	}
+	done := 0
+	for _, s := range n.spare.list() {
+		if seq := s.seq.Load(); seq&1 == 1 && s.frame.Returned() == seq {
+			done++
+		}
+	}
+	return done >= over
 }
 
 // release shuts nothing down: it frees what openNative acquired.
 func (n *nativeModule) release() error {
-	err := n.lib.Close()
-	return errors.Join(err, n.freeLanes()) // after Close: freeLanes asks whether the image is gone
+	return errors.Join(n.lib.Close(), n.freeBuffers())
 }
 
+// shutdown runs memlink_shutdown and closes the library. The call buffers
+// stay: calls that have left the module may still be reading them.
 func (n *nativeModule) shutdown() error {
 	var err error
 	if rc := n.mod.Shutdown(); rc != 0 {
 		err = fmt.Errorf("%s: memlink_shutdown returned %d (%s)", n.file, rc, abi.CodeText(rc))
 	}
-	return errors.Join(err, n.release())
+	return errors.Join(err, n.lib.Close())
 }
+
+// freeBuffers frees the lanes' call buffers, once no call holds a lane:
+// kept for another module or unmapped (freeLanes, lanepool.go). The
+// library is closed by then.
+func (n *nativeModule) freeBuffers() error { return n.freeLanes() }
 
 func (n *nativeModule) addTotals(t *totals) {
 	for i := range n.lanes {
@@ -290,11 +420,9 @@ func (n *nativeModule) callNewLane(laneIndex int, dst []byte, method string, arg
 // callSpare is call with laneIndex < 0 (all gate lanes taken): a spare
 // lane from the pool.
 func (n *nativeModule) callSpare(dst []byte, method string, args []byte) ([]byte, error) {
-	spare := n.spare.Get().(*spareLane)
+	spare := n.getSpare()
 	out, err := spare.call(dst, method, args)
-	if !n.corrupted.Load() {
-		n.spare.Put(spare)
-	}
+	n.putSpare(spare)
 	return out, err
 }
 

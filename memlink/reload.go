@@ -26,8 +26,10 @@ const maxStateBytes = 1 << 30
 //
 // With cfg.PreserveState false, the handle switches as soon as the new
 // version is initialised; calls already running finish in the old version,
-// which is shut down and closed when its last call returns. If that takes
-// longer than cfg.DrainTimeout, Reload returns an error wrapping
+// which is shut down and closed once none of them will run its code again
+// (their output is then copied to their callers while Reload returns, and
+// the old version's call buffers are freed after the last one). If that
+// takes longer than cfg.DrainTimeout, Reload returns an error wrapping
 // ErrDrainTimeout with the new version active and the old one closed later.
 //
 // With cfg.PreserveState true, no update may be lost: new calls are held
@@ -133,7 +135,7 @@ func (rt *Runtime) reload(e *entry, ref Ref, cfg hotreload.Config, opts []LoadOp
 
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout())
 	defer cancel()
-	if err := e.retire(ctx, old); err != nil {
+	if err := e.retire(ctx, old, false); err != nil {
 		if errors.Is(err, ErrDrainTimeout) {
 			rep.Result = hotreload.ResultDrainTimeout
 			return rep, fmt.Errorf("memlink: reload %v (%s): generation %d is active; %w", e.h, e.name, next.gen, err)
@@ -198,6 +200,7 @@ func (rt *Runtime) swapStateful(e *entry, old, next *instance, cfg hotreload.Con
 	// version cannot undo it. The reload lock keeps Unload away, so the
 	// drained old version is this reload's to end.
 	if old.claim() {
+		_ = old.stop()
 		_ = e.finish(old)
 	}
 	rep.Generation, rep.StateBytes, rep.Result = next.gen, len(state), hotreload.ResultOK

@@ -154,6 +154,63 @@ func TestReloadHammer(t *testing.T) {
 	}
 }
 
+// TestReloadHammerOutputs reloads echo while goroutines call it, more of
+// them than the gate has lanes (so that calls also run on spare lanes),
+// each with its own payload, and checks every output byte: a reload
+// returns once the old calls have left C, and frees their call buffers
+// only after they have left the gate, so a buffer freed or reused early
+// would show as a wrong output or a fault.
+func TestReloadHammerOutputs(t *testing.T) {
+	reloads := 200
+	if testing.Short() {
+		reloads = 40
+	}
+	rt := memlink.New(memlink.WithLanes(4))
+	defer rt.Close()
+	ref := memlink.MustParseRef(modtest.Path(t, "echo"))
+	h, err := rt.Load(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stop atomic.Bool
+	var calls atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 12 {
+		wg.Go(func() {
+			in := make([]byte, 200+g)
+			for i := range in {
+				in[i] = byte('a' + (g+i)%26)
+			}
+			buf := make([]byte, 0, len(in))
+			for !stop.Load() {
+				out, err := rt.CallAppend(buf[:0], h, "echo", in)
+				calls.Add(1)
+				if err != nil || string(out) != string(in) {
+					t.Errorf("goroutine %d: call during reloads: %d bytes, %v", g, len(out), err)
+					return
+				}
+				runtime.Gosched() // leave the reloading goroutine some CPU
+			}
+		})
+	}
+	for range reloads {
+		if _, err := rt.Reload(h, ref, hotreload.Config{DrainTimeout: 10 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	// Old versions may still be releasing in the background: their calls
+	// count all the same.
+	if u, _ := rt.Usage(h); u.Calls != uint64(calls.Load()) || u.InFlight != 0 {
+		t.Errorf("usage after the reloads: %d calls, %d in flight; want %d and 0", u.Calls, u.InFlight, calls.Load())
+	}
+	if err := rt.Unload(h); err != nil {
+		t.Fatalf("Unload: %v", err)
+	}
+	t.Logf("%d calls across %d reloads", calls.Load(), reloads)
+}
+
 // mappedFiles counts the distinct private copies named base mapped now.
 func mappedFiles(t testing.TB, base string) int {
 	seen := map[string]bool{}

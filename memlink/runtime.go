@@ -388,10 +388,11 @@ func (rt *Runtime) CallAppendContext(ctx context.Context, dst []byte, h Handle, 
 }
 
 // Unload stops new calls on h at once (they fail with ErrUnknownHandle),
-// waits for calls in flight to finish, calls memlink_shutdown and closes the
-// library. If calls are still running after the drain timeout
+// calls memlink_shutdown and closes the library once the calls in flight
+// have left the module's code, and returns when they have returned to
+// their callers. If calls are still running after the drain timeout
 // (WithDrainTimeout), Unload returns ErrDrainTimeout and the library is
-// closed when the last of them returns.
+// closed when the last of them is done.
 func (rt *Runtime) Unload(h Handle) error {
 	if err := rt.reentrant(h); err != nil {
 		return err
@@ -609,7 +610,7 @@ func (e *entry) unload(timeout time.Duration) error {
 	defer cancel()
 	var errs []error
 	for _, in := range live {
-		if err := e.retire(ctx, in); err != nil {
+		if err := e.retire(ctx, in, true); err != nil {
 			if errors.Is(err, ErrDrainTimeout) {
 				in.abandon()
 			}
@@ -623,12 +624,20 @@ func (e *entry) unload(timeout time.Duration) error {
 }
 
 // retire ends in, whose gate the caller has closed. If nobody owns its end
-// yet, the caller becomes the owner: it waits for in to drain and shuts it
-// down, and if ctx ends first it returns ErrDrainTimeout and leaves the
-// shutdown to a goroutine that runs it when the last call returns. If
-// another party owns the end, retire waits for it within ctx instead of
+// yet, the caller becomes the owner and drains in two phases (see
+// docs/design.md, "Two-phase drain"): it waits until no call in flight
+// will run module code again and stops the instance (memlink_shutdown,
+// the library closed), then waits for the calls to leave the gate and
+// releases it (the call buffers freed, the counters folded in). With all
+// false it returns after the first phase and leaves the second to a
+// goroutine when calls are still copying their output (a reload: the new
+// version serves already, and the old calls need only their buffers). If
+// ctx ends first, it returns ErrDrainTimeout and a goroutine finishes the
+// phases when the last call returns.
+//
+// If another party owns the end, retire waits for it within ctx instead of
 // ending in a second time.
-func (e *entry) retire(ctx context.Context, in *instance) error {
+func (e *entry) retire(ctx context.Context, in *instance, all bool) error {
 	if !in.claim() {
 		select {
 		case <-in.life.ended:
@@ -637,24 +646,44 @@ func (e *entry) retire(ctx context.Context, in *instance) error {
 			return e.drainTimeout(in)
 		}
 	}
-	if err := in.gate.Drain(ctx); err != nil {
+	if err := in.gate.DrainUntil(ctx, in.mod.left); err != nil {
 		go func() {
-			_ = in.gate.Drain(context.Background()) // cannot fail without a deadline
-			_ = e.finish(in)                        // nobody is left to tell
+			_ = in.gate.DrainUntil(context.Background(), in.mod.left) // cannot fail without a deadline
+			_ = in.stop()                                             // nobody is left to tell
+			e.releaseLater(in)
 		}()
 		return e.drainTimeout(in)
 	}
-	return e.finish(in)
+	err := in.stop()
+	if in.gate.InFlight() == 0 {
+		return errors.Join(err, e.finish(in))
+	}
+	if !all {
+		go e.releaseLater(in)
+		return err
+	}
+	if derr := in.gate.Drain(ctx); derr != nil {
+		go e.releaseLater(in)
+		return errors.Join(err, e.drainTimeout(in))
+	}
+	return errors.Join(err, e.finish(in))
+}
+
+// releaseLater is the owner's last step run in the background: it waits
+// for the stopped instance's gate to empty and releases it.
+func (e *entry) releaseLater(in *instance) {
+	_ = in.gate.Drain(context.Background()) // cannot fail without a deadline
+	_ = e.finish(in)                        // nobody is left to tell
 }
 
 func (e *entry) drainTimeout(in *instance) error {
 	return fmt.Errorf("%s: %d call(s) still running: %w", in.file(), in.gate.InFlight(), ErrDrainTimeout)
 }
 
-// finish ends an instance whose end the caller owns and which has drained,
-// then folds its counters into the entry's totals.
+// finish releases a stopped instance whose end the caller owns and whose
+// gate is empty, then folds its counters into the entry's totals.
 func (e *entry) finish(in *instance) error {
-	err := in.end()
+	err := in.release()
 	e.mu.Lock()
 	t := in.totals()
 	e.base.add(&t)
