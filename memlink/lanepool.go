@@ -1,6 +1,7 @@
 package memlink
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/memlink/memlink-go/arena"
@@ -43,10 +44,7 @@ func takeArena(capacity int) *arena.Arena {
 	defer laneArenas.mu.Unlock()
 	for i, a := range laneArenas.free {
 		if a.Capacity() == capacity {
-			last := len(laneArenas.free) - 1
-			laneArenas.free[i] = laneArenas.free[last]
-			laneArenas.free[last] = nil
-			laneArenas.free = laneArenas.free[:last]
+			laneArenas.free = slices.Delete(laneArenas.free, i, i+1) // keeps the order: oldest first
 			return a
 		}
 	}
@@ -54,16 +52,18 @@ func takeArena(capacity int) *arena.Arena {
 }
 
 // keepArena keeps a, which the caller has cleared and no longer uses,
-// for a later module; it reports false (and the caller closes a) when
-// enough are kept.
-func keepArena(a *arena.Arena) bool {
+// for a later module. When enough are kept it returns the one kept
+// longest, which the caller closes: the newest are the likeliest to fit
+// the next load (a reload of the same module).
+func keepArena(a *arena.Arena) (evicted *arena.Arena) {
 	laneArenas.mu.Lock()
 	defer laneArenas.mu.Unlock()
 	if len(laneArenas.free) >= maxFreeArenas {
-		return false
+		evicted = laneArenas.free[0]
+		laneArenas.free = slices.Delete(laneArenas.free, 0, 1)
 	}
 	laneArenas.free = append(laneArenas.free, a)
-	return true
+	return evicted
 }
 
 // laneArenaSize is the capacity of the arena of count lanes of stride
@@ -102,8 +102,8 @@ func (n *nativeModule) freeLanes() error {
 		}
 		clear(whole[i*stride : end])
 	}
-	if !keepArena(mem) {
-		return mem.Close()
+	if old := keepArena(mem); old != nil {
+		return old.Close()
 	}
 	return nil
 }

@@ -3,10 +3,12 @@ package memlink
 import (
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"unsafe"
 
+	"github.com/memlink/memlink-go/arena"
 	"github.com/memlink/memlink-go/internal/modtest"
 )
 
@@ -24,7 +26,8 @@ func nativeOf(t *testing.T, rt *Runtime, h Handle) *nativeModule {
 func bufAddr(n *nativeModule) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(n.bufs))) }
 
 // Each test below uses an output capacity of its own, so that the arenas
-// it recycles are the only ones of their size.
+// it recycles are the only ones of their size (sizes a few pages apart:
+// the arenas are rounded to pages).
 
 // TestLaneArenaRecycledCleared unloads a module whose lane a call wrote and
 // checks that the next module of the same size gets the same arena back,
@@ -34,7 +37,7 @@ func TestLaneArenaRecycledCleared(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("arenas are recycled only where an unmapped image is seen gone (Linux)")
 	}
-	const capacity = 4096 + 64*1
+	const capacity = 3 * 4096
 	rt := New(WithOutputCapacity(capacity), WithLanes(1))
 	defer rt.Close()
 	ref := MustParseRef(modtest.Path(t, "echo"))
@@ -88,14 +91,14 @@ func TestLaneArenaRecycledCleared(t *testing.T) {
 // and checks that its arena is not kept: the next module of the same size
 // gets fresh memory.
 func TestLaneArenaNotRecycledAfterCorruption(t *testing.T) {
-	const capacity = 4096 + 64*2
+	const capacity = 5 * 4096
 	rt := New(WithOutputCapacity(capacity), WithLanes(1))
 	defer rt.Close()
 	h, err := rt.Load(MustParseRef(modtest.Path(t, "overflow")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rt.Call(h, "fill", []byte("4300")); !errors.Is(err, ErrModuleCorrupted) {
+	if _, err := rt.Call(h, "fill", []byte("20600")); !errors.Is(err, ErrModuleCorrupted) {
 		t.Fatalf("overflowing call: %v, want ErrModuleCorrupted", err)
 	}
 	mem := nativeOf(t, rt, h).mem
@@ -111,7 +114,7 @@ func TestLaneArenaNotRecycledAfterCorruption(t *testing.T) {
 // in memory: its code may still run, so its arena must not go to another
 // module.
 func TestLaneArenaNotRecycledWhenImageStays(t *testing.T) {
-	const capacity = 4096 + 64*3
+	const capacity = 7 * 4096
 	rt := New(WithOutputCapacity(capacity), WithLanes(1))
 	defer rt.Close()
 	h, err := rt.Load(MustParseRef(modtest.Path(t, "pinned")))
@@ -134,7 +137,7 @@ func TestLaneArenaNotRecycledWhenImageStays(t *testing.T) {
 // once and checks that no two modules loaded at the same time ever have
 // the same buffers, and that the free list stays bounded.
 func TestLaneArenaNeverShared(t *testing.T) {
-	const capacity = 4096 + 64*4
+	const capacity = 9 * 4096
 	rt := New(WithOutputCapacity(capacity), WithLanes(2))
 	defer rt.Close()
 	ref := MustParseRef(modtest.Path(t, "echo"))
@@ -185,5 +188,45 @@ func TestLaneArenaNeverShared(t *testing.T) {
 	laneArenas.mu.Unlock()
 	if kept > maxFreeArenas {
 		t.Errorf("%d arenas kept, more than %d", kept, maxFreeArenas)
+	}
+}
+
+// TestKeepArenaEvictsTheOldest fills the free list past its bound with
+// arenas of sizes no module here uses and checks that the oldest is
+// handed back to be closed, the newest are kept, and each comes out once.
+func TestKeepArenaEvictsTheOldest(t *testing.T) {
+	ps := arena.PageSize()
+	var made []*arena.Arena
+	for i := range maxFreeArenas + 1 {
+		a, err := arena.New((101 + i) * ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, a)
+	}
+	defer func() {
+		for _, a := range made {
+			a.Close()
+		}
+	}()
+	for i, a := range made {
+		if old := keepArena(a); i < maxFreeArenas && old != nil && slices.Contains(made, old) {
+			t.Fatalf("keeping arena %d evicted one of this test's, %p", i, old)
+		} else if i == maxFreeArenas && old != made[0] {
+			t.Fatalf("keeping arena %d evicted %p, want the oldest, %p", i, old, made[0])
+		} else if old != nil && !slices.Contains(made, old) {
+			old.Close() // an earlier test's
+		}
+	}
+	if a := takeArena(made[0].Capacity()); a != nil {
+		t.Errorf("the evicted arena is still kept")
+	}
+	for _, want := range made[1:] {
+		if a := takeArena(want.Capacity()); a != want {
+			t.Errorf("takeArena(%d) = %p, want %p", want.Capacity(), a, want)
+		}
+		if a := takeArena(want.Capacity()); a != nil {
+			t.Errorf("takeArena(%d) handed %p out twice", want.Capacity(), a)
+		}
 	}
 }

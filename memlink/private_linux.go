@@ -152,9 +152,13 @@ func avoidStuckNames(fd int) (int, error) {
 // noteStuck records that the image loaded from p did not unmap when it was
 // closed, so that no later copy is opened by its name. It runs after the
 // library was closed and before the memfd is. An image whose page is seen
-// unmapped is gone (one system call); otherwise the loader is asked.
+// unmapped is gone (one system call); otherwise the loader is asked. The
+// library remembers an image found gone (freeLanes asks it again).
 func (p *privateFile) noteStuck() {
-	if p.memfd == nil || (p.lib != nil && !p.lib.MayStayLoaded()) || !callpath.StillLoaded(p.path) {
+	if p.memfd == nil {
+		return
+	}
+	if p.lib != nil && !p.lib.StillLoaded() || p.lib == nil && !callpath.StillLoaded(p.path) {
 		return
 	}
 	stuckNames.Store(p.memfd.fd, struct{}{})

@@ -56,3 +56,21 @@ func (l *Library) MayStayLoaded() bool {
 	}
 	return true
 }
+
+// StillLoaded is [StillLoaded] for the closed library's own path, asked
+// only when [Library.MayStayLoaded] cannot tell; an image found gone is
+// remembered, so that MayStayLoaded answers false from then on. The
+// caller must ask while the path still names the library's file (for a
+// private copy, before its descriptor is closed).
+func (l *Library) StillLoaded() bool {
+	switch {
+	case !l.MayStayLoaded():
+		return false
+	case !l.closed.Load():
+		return true
+	case StillLoaded(l.path):
+		return true
+	}
+	l.gone.Store(true)
+	return false
+}

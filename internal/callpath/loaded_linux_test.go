@@ -47,3 +47,29 @@ func TestMayStayLoaded(t *testing.T) {
 		}
 	}
 }
+
+// TestLibraryStillLoadedRemembersGone checks that once the loader has said
+// a closed library's image is gone, MayStayLoaded says so too.
+func TestLibraryStillLoadedRemembersGone(t *testing.T) {
+	lib, err := Open(modtest.Path(t, "echo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lib.StillLoaded() {
+		t.Error("StillLoaded = false for an open library")
+	}
+	if err := lib.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// No Lookup: MayStayLoaded has no page to look at, so only the
+	// loader can tell.
+	if !lib.MayStayLoaded() {
+		t.Fatal("MayStayLoaded = false without a page to look at")
+	}
+	if lib.StillLoaded() {
+		t.Fatal("StillLoaded = true after Close")
+	}
+	if lib.MayStayLoaded() {
+		t.Error("MayStayLoaded = true after StillLoaded found the image gone")
+	}
+}
