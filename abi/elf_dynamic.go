@@ -557,9 +557,9 @@ func (f *elfFile) checkSymbols(d *dynamic, s *symtab) error {
 			name, value, size = uint64(f.bo.Uint32(e)), uint64(f.bo.Uint32(e[4:])), uint64(f.bo.Uint32(e[8:]))
 			info, shndx = e[12], f.bo.Uint16(e[14:])
 		}
-		part := func() string { return fmt.Sprintf("symbol %d", i) } // formatted only for an error
+		part := numbered("symbol", int(i)) // named only for an error
 		if name >= uint64(len(s.strtab)) {
-			return malformed(part(), "name offset %#x is beyond DT_STRSZ %#x", name, len(s.strtab))
+			return malformed(part, "name offset %#x is beyond DT_STRSZ %#x", name, len(s.strtab))
 		}
 		if shndx == 0 {
 			continue
@@ -572,20 +572,20 @@ func (f *elfFile) checkSymbols(d *dynamic, s *symtab) error {
 			continue
 		}
 		if (bind == 1 || bind == 2) && info&0xf != sttFunc && isABIExport(s.strtab[name:]) {
-			return malformed(part(), "%s is an ABI export, but not a function (type %d)", cstring(s.strtab[name:]), info&0xf)
+			return malformed(part, "%s is an ABI export, but not a function (type %d)", cstring(s.strtab[name:]), info&0xf)
 		}
 		switch typ := info & 0xf; typ {
 		case sttFunc, sttIFunc:
 			if l := f.loadOf(value, max(size, 1), true); l == nil || l.flags&pfX == 0 {
-				return malformed(part(), "function at %#x (%d bytes) is not in an executable PT_LOAD", value, size)
+				return malformed(part, "function at %#x (%d bytes) is not in an executable PT_LOAD", value, size)
 			}
 		case sttTLS:
 			if f.tls == nil || !inside(value, size, f.tls.memsz) {
-				return malformed(part(), "thread-local object at %#x (%d bytes) is not inside PT_TLS", value, size)
+				return malformed(part, "thread-local object at %#x (%d bytes) is not inside PT_TLS", value, size)
 			}
 		default:
 			if value < lo || value > hi {
-				return malformed(part(), "value %#x lies outside the image %#x..%#x", value, lo, hi)
+				return malformed(part, "value %#x lies outside the image %#x..%#x", value, lo, hi)
 			}
 		}
 	}
@@ -773,7 +773,10 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 		si.typ, si.local = info&0xf, info>>4 == 0 || vis == 1 || vis == 2
 		return si
 	}
-	var spans [][3]uint64 // target start, end, relocation index for errors
+	// Target start, end, relocation index for errors: room for the
+	// relocations the sizes announce, within reason (they are not
+	// checked yet).
+	spans := make([][3]uint64, 0, min((d.value(dtRelaSz)+d.value(dtRelSz)+d.value(dtPltRelSz))/(2*f.word), 1024))
 	table := func(tag, sizeTag uint64, rela bool, relative uint64, size uint64) error {
 		if !d.has(tag) {
 			return nil
@@ -807,48 +810,48 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 			} else {
 				sym, typ = info>>8, uint32(info&0xff)
 			}
-			part := func() string { return fmt.Sprintf("relocation %d in %s", i, dtName(tag)) } // formatted only when used
+			part := where{s: "relocation", n: int(i), num: true, in: true, inTag: tag} // named only for an error
 			if i < relative && typ != k.relative && k.known {
 				// The loader applies these as relative without looking,
 				// and glibc asserts that they are.
-				return malformed(part(), "type %d within the first %d (%s), which must be relative", typ, relative, dtName(map[bool]uint64{true: dtRelaCount, false: dtRelCount}[rela]))
+				return malformed(part, "type %d within the first %d (%s), which must be relative", typ, relative, dtName(map[bool]uint64{true: dtRelaCount, false: dtRelCount}[rela]))
 			}
 			if tag == dtJmpRel && k.known && typ != k.jumpSlot && typ != k.irelative && typ != k.tlsdesc {
-				return malformed(part(), "type %d in the PLT relocations, which hold only jump slots", typ)
+				return malformed(part, "type %d in the PLT relocations, which hold only jump slots", typ)
 			}
 			if typ == 0 {
 				continue // R_*_NONE
 			}
 			if sym >= s.n {
-				return malformed(part(), "symbol index %d is beyond the %d symbols", sym, s.n)
+				return malformed(part, "symbol index %d is beyond the %d symbols", sym, s.n)
 			}
 			si := symOf(sym)
 			if sym != 0 && si.local && !si.defined {
-				return malformed(part(), "symbol %d is bound locally but not defined", sym)
+				return malformed(part, "symbol %d is bound locally but not defined", sym)
 			}
 			if sym != 0 && si.local && typ == k.jumpSlot && si.typ != 2 && si.typ != 10 {
-				return malformed(part(), "jump slot bound to local symbol %d, which is not a function", sym)
+				return malformed(part, "jump slot bound to local symbol %d, which is not a function", sym)
 			}
 			if (typ == k.relative || typ == k.irelative) && sym != 0 {
-				return malformed(part(), "relative relocation names symbol %d", sym)
+				return malformed(part, "relative relocation names symbol %d", sym)
 			}
 			width := f.word
 			if typ == k.tlsdesc {
 				width = 2 * f.word
 			}
 			if l := f.loadOf(off, width, true); l == nil || l.flags&pfW == 0 {
-				return malformed(part(), "target %#x is not in a writable PT_LOAD", off)
+				return malformed(part, "target %#x is not in a writable PT_LOAD", off)
 			}
 			if k.known && off%f.word != 0 && (typ == k.relative || typ == k.irelative || typ == k.jumpSlot || typ == k.globDat) {
-				return malformed(part(), "target %#x is not aligned to %d bytes", off, f.word)
+				return malformed(part, "target %#x is not aligned to %d bytes", off, f.word)
 			}
 			spans = append(spans, [3]uint64{off, off + width, i})
 			for _, t := range k.tls {
 				if typ == t && sym == 0 && f.tls == nil {
-					return malformed(part(), "thread-local relocation in a library without PT_TLS")
+					return malformed(part, "thread-local relocation in a library without PT_TLS")
 				}
 				if typ == t && sym != 0 && si.typ != 6 {
-					return malformed(part(), "thread-local relocation of symbol %d, which is not thread-local", sym)
+					return malformed(part, "thread-local relocation of symbol %d, which is not thread-local", sym)
 				}
 			}
 			// The value stored, where it matters: an IRELATIVE resolver
@@ -858,11 +861,11 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 			switch {
 			case typ == k.relative || typ == k.irelative:
 				if sym != 0 && typ == k.irelative {
-					return malformed(part(), "IRELATIVE relocation names symbol %d", sym)
+					return malformed(part, "IRELATIVE relocation names symbol %d", sym)
 				}
 				v := addend
 				if !rela {
-					w, err := f.mem(where{fn: part}, off, f.word)
+					w, err := f.mem(part, off, f.word)
 					if err != nil {
 						return err
 					}
@@ -876,15 +879,15 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 			}
 			if typ == k.irelative {
 				if l := f.loadOf(val.value, 1, false); l == nil || l.flags&pfX == 0 {
-					return malformed(part(), "IRELATIVE resolver %#x is not in an executable PT_LOAD", val.value)
+					return malformed(part, "IRELATIVE resolver %#x is not in an executable PT_LOAD", val.value)
 				}
 			}
 			if inArray(off) {
 				if _, dup := targets[off]; dup {
-					return malformed(part(), "second relocation of init/fini slot %#x", off)
+					return malformed(part, "second relocation of init/fini slot %#x", off)
 				}
 				if !known {
-					return malformed(part(), "relocation type %d of init/fini slot %#x", typ, off)
+					return malformed(part, "relocation type %d of init/fini slot %#x", typ, off)
 				}
 				targets[off] = val
 			}

@@ -50,6 +50,8 @@ type where struct {
 	// sub-1" (a version record and one of its entries).
 	rec, sub int
 	subWord  string
+	in       bool          // add " in " and the name of inTag
+	inTag    uint64        //
 	fn       func() string // set: what names the part, instead of all the above
 }
 
@@ -60,9 +62,6 @@ func named(s string) where { return where{s: s} }
 func numbered(s string, n int) where { return where{s: s, n: n, num: true} }
 
 func (w where) String() string {
-	if w.fn != nil {
-		return w.fn()
-	}
 	name := w.s
 	if w.d != nil {
 		name = w.d.part(w.tag)
@@ -75,6 +74,9 @@ func (w where) String() string {
 	}
 	if w.sub > 0 {
 		name += " " + w.subWord + " " + strconv.Itoa(w.sub-1)
+	}
+	if w.in {
+		name += " in " + dtName(w.inTag)
 	}
 	return name
 }
@@ -107,6 +109,20 @@ func CheckHeader(name string, r io.ReaderAt, size int64) (Image, error) {
 	head := make([]byte, min(max(size, 0), HeaderSize))
 	if n, err := r.ReadAt(head, 0); n < len(head) {
 		return Image{}, fmt.Errorf("%w: %s: reading the header: %v", ErrInvalidModule, name, err)
+	}
+	return CheckHeaderFrom(name, head, r, size)
+}
+
+// CheckHeaderFrom is [CheckHeader] for a caller that has read the file's
+// first bytes already: head holds them (the first min(size, [HeaderSize])
+// bytes; more are ignored), and r serves what lies beyond, such as program
+// headers past head. It spares CheckHeader's copy of them. head is not
+// modified or kept.
+func CheckHeaderFrom(name string, head []byte, r io.ReaderAt, size int64) (Image, error) {
+	if n := min(max(size, 0), HeaderSize); int64(len(head)) > n {
+		head = head[:n]
+	} else if int64(len(head)) < n {
+		return Image{}, fmt.Errorf("%w: %s: reading the header: %d of its first %d bytes given", ErrInvalidModule, name, len(head), n)
 	}
 	img, err := checkImage(&elfReader{r: r, head: head, size: size}, false)
 	if err != nil {
@@ -226,10 +242,14 @@ type elfFile struct {
 	phnum   uint64
 	phsize  uint64
 	loads   []prog // sorted by vaddr, disjoint
-	dynamic *prog
-	tls     *prog
-	minSize int64
-	exports Exports // the ABI functions checkSymbols saw defined
+	dynamic *prog  // nil, or &dyn
+	tls     *prog  // nil, or &tlsProg
+	// Room for the above, so that parsing allocates only f: a library
+	// has two to four PT_LOAD segments.
+	loadBuf      [4]prog
+	dyn, tlsProg prog
+	minSize      int64
+	exports      Exports // the ABI functions checkSymbols saw defined
 }
 
 func (f *elfFile) uword(b []byte) uint64 {
@@ -248,6 +268,7 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	const part = "ELF header"
 	b := x.head
 	f := &elfFile{x: x}
+	f.loads = f.loadBuf[:0]
 	switch b[5] {
 	case 1:
 		f.bo = binary.LittleEndian
@@ -319,6 +340,7 @@ func parseELF(x *elfReader) (*elfFile, error) {
 		return nil, err
 	}
 	var relro, phdr *prog
+	var relroProg, phdrProg prog // what relro and phdr point to
 	for i := range f.phnum {
 		p := f.prog(tab[i*f.phsize:])
 		if err := f.checkProg(i, &p); err != nil {
@@ -344,19 +366,23 @@ func parseELF(x *elfReader) (*elfFile, error) {
 			if f.dynamic != nil {
 				return nil, malformed(phPart(i), "second PT_DYNAMIC")
 			}
-			f.dynamic = newProg(p)
+			f.dyn = p
+			f.dynamic = &f.dyn
 		case ptTLS:
 			if f.tls != nil {
 				return nil, malformed(phPart(i), "second PT_TLS")
 			}
-			f.tls = newProg(p)
+			f.tlsProg = p
+			f.tls = &f.tlsProg
 		case ptGNURelro:
 			if relro != nil {
 				return nil, malformed(phPart(i), "second PT_GNU_RELRO")
 			}
-			relro = newProg(p)
+			relroProg = p
+			relro = &relroProg
 		case ptPhdr:
-			phdr = newProg(p)
+			phdrProg = p
+			phdr = &phdrProg
 		}
 	}
 	if len(f.loads) == 0 {
@@ -400,11 +426,6 @@ func parseELF(x *elfReader) (*elfFile, error) {
 
 // phPart names program header i in errors, only when there is one.
 func phPart(i uint64) string { return "program header " + strconv.FormatUint(i, 10) }
-
-// newProg returns a copy of p on the heap: the loop over the program
-// headers keeps a pointer only to the few it needs, so that its variable
-// does not move to the heap for every header.
-func newProg(p prog) *prog { return &p }
 
 func ptName(t uint32) string {
 	switch t {

@@ -91,7 +91,7 @@ func (rt *Runtime) readModule(path string, private, withDigest bool) (*privateFi
 		_, err := abi.CheckImage(path, head, orig, fi.Size)
 		return nil, "", err
 	}
-	if _, err := abi.CheckHeader(path, orig, fi.Size); err != nil {
+	if _, err := abi.CheckHeaderFrom(path, head, orig, fi.Size); err != nil {
 		return nil, "", err
 	}
 	pf, digest, err := rt.privateCopy(path, src, fi, head, withDigest)
