@@ -341,8 +341,21 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	}
 	var relro, phdr *prog
 	var relroProg, phdrProg prog // what relro and phdr point to
+	// The second pass looks again at the few segment types it checks;
+	// they are kept from the first (decoding a header costs more than
+	// keeping it).
+	type kept struct {
+		i uint64
+		p prog
+	}
+	var keptBuf [8]kept
+	second := keptBuf[:0]
 	for i := range f.phnum {
 		p := f.prog(tab[i*f.phsize:])
+		switch p.typ {
+		case ptDynamic, ptTLS, ptNote, ptGNUProperty, ptPhdr:
+			second = append(second, kept{i, p})
+		}
 		if err := f.checkProg(i, &p); err != nil {
 			return nil, err
 		}
@@ -393,8 +406,8 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	}
 	// Second pass: segments the loader reads in memory must lie in the
 	// bytes a PT_LOAD maps from the file, at the matching offset.
-	for i := range f.phnum {
-		p := f.prog(tab[i*f.phsize:])
+	for _, k := range second {
+		i, p := k.i, k.p
 		switch p.typ {
 		case ptDynamic, ptTLS, ptNote, ptGNUProperty, ptPhdr:
 			if p.filesz == 0 && p.typ != ptDynamic {
