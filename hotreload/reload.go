@@ -27,7 +27,8 @@ var (
 // default drain timeout.
 type Config struct {
 	// DrainTimeout bounds how long Reload waits for calls in the old version
-	// to finish. Zero means DefaultDrainTimeout (30s).
+	// to finish (a stateless reload: to return from the module's code).
+	// Zero means DefaultDrainTimeout (30s).
 	DrainTimeout time.Duration
 	// PreserveState carries the module's state from the old version to the
 	// new one through the state exports. New calls are held (not refused)
