@@ -50,9 +50,8 @@ type where struct {
 	// sub-1" (a version record and one of its entries).
 	rec, sub int
 	subWord  string
-	in       bool          // add " in " and the name of inTag
-	inTag    uint64        //
-	fn       func() string // set: what names the part, instead of all the above
+	in       bool   // add " in " and the name of inTag
+	inTag    uint64 //
 }
 
 // named is a part whose name is s.
