@@ -87,17 +87,69 @@ var stringTags = []uint64{dtNeeded, dtSoname, dtRpath, dtRunpath, dtAudit, dtDep
 // dynamic is the dynamic section as the loader reads it: the last value of
 // each tag (the loader keeps the last), and every DT_NEEDED.
 type dynamic struct {
-	val    map[uint64]uint64
-	index  map[uint64]int // entry index of val's value, for errors
+	ent    [dynLow + len(dynHigh)]dynEntry // by dynSlot
 	needed []uint64
 }
 
-func (d *dynamic) has(tag uint64) bool { _, ok := d.val[tag]; return ok }
+// dynEntry is the value of one tag and the index of its entry (for
+// errors).
+type dynEntry struct {
+	val   uint64
+	index int32
+	set   bool
+}
+
+// The tags the checks read are kept in an array rather than a map (two
+// maps per load cost thousands of instructions): the tags below dynLow by
+// their number, those in dynHigh after them. Other tags are read past:
+// nothing asks for them.
+const dynLow = 40
+
+var dynHigh = [...]uint64{dtGNUHash, dtAudit, dtDepAudit, dtVersym, dtRelaCount, dtRelCount,
+	dtVerdef, dtVerdefNum, dtVerneed, dtVerneedNum, dtAuxiliary, dtFilter}
+
+// dynSlot returns the index of tag in dynamic.ent, or -1.
+func dynSlot(tag uint64) int {
+	if tag < dynLow {
+		return int(tag)
+	}
+	for i, t := range dynHigh {
+		if t == tag {
+			return dynLow + i
+		}
+	}
+	return -1
+}
+
+// get returns the value of tag and whether the section has it.
+func (d *dynamic) get(tag uint64) (uint64, bool) {
+	i := dynSlot(tag)
+	if i < 0 {
+		return 0, false
+	}
+	return d.ent[i].val, d.ent[i].set
+}
+
+// value returns the value of tag, 0 when the section has none.
+func (d *dynamic) value(tag uint64) uint64 { v, _ := d.get(tag); return v }
+
+func (d *dynamic) has(tag uint64) bool { _, ok := d.get(tag); return ok }
+
+// index returns the index of tag's entry.
+func (d *dynamic) index(tag uint64) int {
+	if i := dynSlot(tag); i >= 0 {
+		return int(d.ent[i].index)
+	}
+	return -1
+}
+
+// entry is the part dynamic entry tag, named only for an error.
+func (d *dynamic) entry(tag uint64) where { return where{d: d, tag: tag} }
 
 func (d *dynamic) part(tag uint64) string {
 	// Concatenated, not formatted: the checks name a part for every table
 	// they read, error or not.
-	return "dynamic entry " + strconv.Itoa(d.index[tag]) + " (" + dtName(tag) + ")"
+	return "dynamic entry " + strconv.Itoa(d.index(tag)) + " (" + dtName(tag) + ")"
 }
 
 // relocKinds describes how a machine's loader applies relocations.
@@ -145,21 +197,21 @@ func (f *elfFile) checkDynamic() error {
 			return malformed(d.part(tag), "text relocations are not supported: they make code writable while the loader patches it")
 		}
 	}
-	if d.val[dtFlags]&dfTextRel != 0 {
+	if d.value(dtFlags)&dfTextRel != 0 {
 		return malformed(d.part(dtFlags), "DF_TEXTREL: text relocations are not supported")
 	}
 	// String table.
 	if !d.has(dtStrTab) || !d.has(dtStrSz) {
 		return malformed("dynamic section", "no DT_STRTAB with DT_STRSZ")
 	}
-	strtab, err := f.mem(d.part(dtStrTab), d.val[dtStrTab], d.val[dtStrSz])
+	strtab, err := f.mem(d.entry(dtStrTab), d.value(dtStrTab), d.value(dtStrSz))
 	if err != nil {
 		return err
 	}
 	if len(strtab) == 0 || strtab[len(strtab)-1] != 0 {
 		return malformed(d.part(dtStrTab), "string table does not end with NUL")
 	}
-	str := func(part string, off uint64) (string, error) {
+	str := func(part where, off uint64) (string, error) {
 		if off >= uint64(len(strtab)) {
 			return "", malformed(part, "string offset %#x is beyond DT_STRSZ %#x", off, len(strtab))
 		}
@@ -168,18 +220,18 @@ func (f *elfFile) checkDynamic() error {
 	}
 	var needed []string
 	for i, off := range d.needed {
-		s, err := str(fmt.Sprintf("DT_NEEDED %d", i), off)
+		s, err := str(numbered("DT_NEEDED", i), off)
 		if err != nil {
 			return err
 		}
 		if s == "" {
-			return malformed(fmt.Sprintf("DT_NEEDED %d", i), "empty library name")
+			return malformed(numbered("DT_NEEDED", i), "empty library name")
 		}
 		needed = append(needed, s)
 	}
 	for _, tag := range stringTags[1:] {
 		if d.has(tag) {
-			if _, err := str(d.part(tag), d.val[tag]); err != nil {
+			if _, err := str(d.entry(tag), d.value(tag)); err != nil {
 				return err
 			}
 		}
@@ -188,12 +240,12 @@ func (f *elfFile) checkDynamic() error {
 	if !d.has(dtSymTab) {
 		return malformed("dynamic section", "no DT_SYMTAB")
 	}
-	sym := symtab{addr: d.val[dtSymTab], ent: 16, strtab: strtab}
+	sym := symtab{addr: d.value(dtSymTab), ent: 16, strtab: strtab}
 	if f.is64 {
 		sym.ent = 24
 	}
-	if d.has(dtSymEnt) && d.val[dtSymEnt] != sym.ent {
-		return malformed(d.part(dtSymEnt), "DT_SYMENT is %d, not %d", d.val[dtSymEnt], sym.ent)
+	if d.has(dtSymEnt) && d.value(dtSymEnt) != sym.ent {
+		return malformed(d.part(dtSymEnt), "DT_SYMENT is %d, not %d", d.value(dtSymEnt), sym.ent)
 	}
 	if !d.has(dtHash) && !d.has(dtGNUHash) {
 		return malformed("dynamic section", "no DT_HASH or DT_GNU_HASH: the loader could find no symbol")
@@ -232,7 +284,7 @@ func (f *elfFile) checkDynamic() error {
 		return err
 	}
 	if d.has(dtVersym) {
-		b, err := f.mem(d.part(dtVersym), d.val[dtVersym], 2*sym.n)
+		b, err := f.mem(d.entry(dtVersym), d.value(dtVersym), 2*sym.n)
 		if err != nil {
 			return err
 		}
@@ -248,7 +300,7 @@ func (f *elfFile) checkDynamic() error {
 		return err
 	}
 	for _, tag := range []uint64{dtInit, dtFini} {
-		v, ok := d.val[tag]
+		v, ok := d.get(tag)
 		if !ok {
 			continue
 		}
@@ -262,8 +314,8 @@ func (f *elfFile) checkDynamic() error {
 		}
 	}
 	if d.has(dtPltGot) {
-		if l := f.loadOf(d.val[dtPltGot], 3*f.word, true); l == nil || l.flags&pfW == 0 {
-			return malformed(d.part(dtPltGot), "%#x is not in a writable PT_LOAD", d.val[dtPltGot])
+		if l := f.loadOf(d.value(dtPltGot), 3*f.word, true); l == nil || l.flags&pfW == 0 {
+			return malformed(d.part(dtPltGot), "%#x is not in a writable PT_LOAD", d.value(dtPltGot))
 		}
 	}
 	return nil
@@ -274,11 +326,11 @@ func (f *elfFile) checkDynamic() error {
 func (f *elfFile) readDynamic() (*dynamic, error) {
 	p := f.dynamic
 	ent := 2 * f.word
-	b, err := f.mem("PT_DYNAMIC", p.vaddr, p.filesz)
+	b, err := f.mem(named("PT_DYNAMIC"), p.vaddr, p.filesz)
 	if err != nil {
 		return nil, err
 	}
-	d := &dynamic{val: make(map[uint64]uint64, 40), index: make(map[uint64]int, 40)}
+	d := &dynamic{}
 	for i := 0; ; i++ {
 		if uint64(i+1)*ent > uint64(len(b)) {
 			return nil, malformed("PT_DYNAMIC", "no DT_NULL within its %d bytes", len(b))
@@ -291,10 +343,14 @@ func (f *elfFile) readDynamic() (*dynamic, error) {
 			d.needed = append(d.needed, val)
 			continue
 		}
-		if _, dup := d.val[tag]; dup && dtNames[tag] != "" {
-			return nil, malformed(fmt.Sprintf("dynamic entry %d (%s)", i, dtName(tag)), "repeats entry %d", d.index[tag])
+		slot := dynSlot(tag)
+		if slot < 0 {
+			continue
 		}
-		d.val[tag], d.index[tag] = val, i
+		if d.ent[slot].set && dtNames[tag] != "" {
+			return nil, malformed(fmt.Sprintf("dynamic entry %d (%s)", i, dtName(tag)), "repeats entry %d", d.index(tag))
+		}
+		d.ent[slot] = dynEntry{val: val, index: int32(i), set: true}
 	}
 	// Sizes without their table, tables without their size, and entry
 	// sizes the loader asserts on.
@@ -317,7 +373,7 @@ func (f *elfFile) readDynamic() (*dynamic, error) {
 		if !k.rela {
 			return nil, malformed(d.part(dtRela), "this machine's loader does not process DT_RELA")
 		}
-		if v, ok := d.val[dtRelaEnt]; !ok || v != relaEnt {
+		if v, ok := d.get(dtRelaEnt); !ok || v != relaEnt {
 			return nil, malformed("DT_RELAENT", "must be %d with DT_RELA (is %d)", relaEnt, v)
 		}
 	}
@@ -325,17 +381,17 @@ func (f *elfFile) readDynamic() (*dynamic, error) {
 		if !k.rel {
 			return nil, malformed(d.part(dtRel), "this machine's loader does not process DT_REL")
 		}
-		if v, ok := d.val[dtRelEnt]; !ok || v != relEnt {
+		if v, ok := d.get(dtRelEnt); !ok || v != relEnt {
 			return nil, malformed("DT_RELENT", "must be %d with DT_REL (is %d)", relEnt, v)
 		}
 	}
 	if d.has(dtRelr) {
-		if v, ok := d.val[dtRelrEnt]; !ok || v != f.word {
+		if v, ok := d.get(dtRelrEnt); !ok || v != f.word {
 			return nil, malformed("DT_RELRENT", "must be %d with DT_RELR (is %d)", f.word, v)
 		}
 	}
 	if d.has(dtJmpRel) || d.has(dtPltRel) {
-		v, ok := d.val[dtPltRel]
+		v, ok := d.get(dtPltRel)
 		switch {
 		case !ok:
 			return nil, malformed(d.part(dtJmpRel), "no DT_PLTREL")
@@ -353,8 +409,8 @@ func (f *elfFile) readDynamic() (*dynamic, error) {
 // checkSysvHash validates the DT_HASH table and returns the number of
 // symbols it covers (nchain).
 func (f *elfFile) checkSysvHash(d *dynamic) (uint64, error) {
-	part := d.part(dtHash)
-	addr := d.val[dtHash]
+	part := d.entry(dtHash)
+	addr := d.value(dtHash)
 	h, err := f.mem(part, addr, 8)
 	if err != nil {
 		return 0, err
@@ -393,7 +449,7 @@ func (f *elfFile) symbolsUpTo(d *dynamic, addr uint64) uint64 {
 	}
 	end := l.vaddr + l.filesz
 	for _, tag := range []uint64{dtStrTab, dtHash, dtGNUHash, dtVersym, dtVerneed, dtVerdef, dtRela, dtRel, dtJmpRel, dtRelr} {
-		if v, ok := d.val[tag]; ok && v > addr && v < end {
+		if v, ok := d.get(tag); ok && v > addr && v < end {
 			end = v
 		}
 	}
@@ -403,8 +459,8 @@ func (f *elfFile) symbolsUpTo(d *dynamic, addr uint64) uint64 {
 // checkGNUHash validates the DT_GNU_HASH table and returns the number of
 // symbols its chains cover and the index of the first hashed symbol.
 func (f *elfFile) checkGNUHash(d *dynamic) (n, symoff uint64, err error) {
-	part := d.part(dtGNUHash)
-	addr := d.val[dtGNUHash]
+	part := d.entry(dtGNUHash)
+	addr := d.value(dtGNUHash)
 	h, err := f.mem(part, addr, 16)
 	if err != nil {
 		return 0, 0, err
@@ -483,7 +539,7 @@ func (f *elfFile) checkSymbols(d *dynamic, s *symtab) error {
 		sttIFunc = 10
 		shnAbs   = 0xfff1
 	)
-	b, err := f.mem(d.part(dtSymTab), s.addr, s.n*s.ent)
+	b, err := f.mem(d.entry(dtSymTab), s.addr, s.n*s.ent)
 	if err != nil {
 		return err
 	}
@@ -501,9 +557,9 @@ func (f *elfFile) checkSymbols(d *dynamic, s *symtab) error {
 			name, value, size = uint64(f.bo.Uint32(e)), uint64(f.bo.Uint32(e[4:])), uint64(f.bo.Uint32(e[8:]))
 			info, shndx = e[12], f.bo.Uint16(e[14:])
 		}
-		part := func() string { return fmt.Sprintf("symbol %d", i) } // formatted only for an error
+		part := numbered("symbol", int(i)) // named only for an error
 		if name >= uint64(len(s.strtab)) {
-			return malformed(part(), "name offset %#x is beyond DT_STRSZ %#x", name, len(s.strtab))
+			return malformed(part, "name offset %#x is beyond DT_STRSZ %#x", name, len(s.strtab))
 		}
 		if shndx == 0 {
 			continue
@@ -516,20 +572,20 @@ func (f *elfFile) checkSymbols(d *dynamic, s *symtab) error {
 			continue
 		}
 		if (bind == 1 || bind == 2) && info&0xf != sttFunc && isABIExport(s.strtab[name:]) {
-			return malformed(part(), "%s is an ABI export, but not a function (type %d)", cstring(s.strtab[name:]), info&0xf)
+			return malformed(part, "%s is an ABI export, but not a function (type %d)", cstring(s.strtab[name:]), info&0xf)
 		}
 		switch typ := info & 0xf; typ {
 		case sttFunc, sttIFunc:
 			if l := f.loadOf(value, max(size, 1), true); l == nil || l.flags&pfX == 0 {
-				return malformed(part(), "function at %#x (%d bytes) is not in an executable PT_LOAD", value, size)
+				return malformed(part, "function at %#x (%d bytes) is not in an executable PT_LOAD", value, size)
 			}
 		case sttTLS:
 			if f.tls == nil || !inside(value, size, f.tls.memsz) {
-				return malformed(part(), "thread-local object at %#x (%d bytes) is not inside PT_TLS", value, size)
+				return malformed(part, "thread-local object at %#x (%d bytes) is not inside PT_TLS", value, size)
 			}
 		default:
 			if value < lo || value > hi {
-				return malformed(part(), "value %#x lies outside the image %#x..%#x", value, lo, hi)
+				return malformed(part, "value %#x lies outside the image %#x..%#x", value, lo, hi)
 			}
 		}
 	}
@@ -555,12 +611,12 @@ func cstring(b []byte) string {
 
 // checkVersions validates DT_VERNEED and DT_VERDEF and returns the number
 // of version indexes they define (one more than the highest).
-func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) (string, error), needed []string) (uint64, error) {
+func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(where, uint64) (string, error), needed []string) (uint64, error) {
 	nver := uint64(2)
 	// Records and their entries may not share bytes: at most as many as
 	// fit in the file, which also bounds the work a hostile table costs.
 	budget := uint64(f.x.size) / 8
-	spend := func(part string) error {
+	spend := func(part where) error {
 		if budget == 0 {
 			return malformed(part, "more version entries than the file has room for: they overlap")
 		}
@@ -571,8 +627,8 @@ func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) 
 		return 0, malformed("dynamic section", "a version table without its count, or a count without its table")
 	}
 	if d.has(dtVerneed) {
-		part := d.part(dtVerneed)
-		addr, count := d.val[dtVerneed], d.val[dtVerneedNum]
+		part := d.entry(dtVerneed)
+		addr, count := d.value(dtVerneed), d.value(dtVerneedNum)
 		for i := range count {
 			if err := spend(part); err != nil {
 				return 0, err
@@ -581,7 +637,8 @@ func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) 
 			if err != nil {
 				return 0, err
 			}
-			pe := fmt.Sprintf("%s record %d", part, i)
+			pe := part
+			pe.rec = int(i) + 1
 			if v := f.bo.Uint16(vn); v != 1 {
 				return 0, malformed(pe, "vn_version %d is not 1", v)
 			}
@@ -606,7 +663,9 @@ func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) 
 				if err != nil {
 					return 0, err
 				}
-				if _, err := str(fmt.Sprintf("%s entry %d", pe, j), uint64(f.bo.Uint32(va[8:]))); err != nil {
+				en := pe
+				en.subWord, en.sub = "entry", int(j)+1
+				if _, err := str(en, uint64(f.bo.Uint32(va[8:]))); err != nil {
 					return 0, err
 				}
 				nver = max(nver, uint64(f.bo.Uint16(va[6:])&0x7fff)+1)
@@ -623,8 +682,8 @@ func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) 
 		}
 	}
 	if d.has(dtVerdef) {
-		part := d.part(dtVerdef)
-		addr, count := d.val[dtVerdef], d.val[dtVerdefNum]
+		part := d.entry(dtVerdef)
+		addr, count := d.value(dtVerdef), d.value(dtVerdefNum)
 		for i := range count {
 			if err := spend(part); err != nil {
 				return 0, err
@@ -633,7 +692,8 @@ func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) 
 			if err != nil {
 				return 0, err
 			}
-			pe := fmt.Sprintf("%s record %d", part, i)
+			pe := part
+			pe.rec = int(i) + 1
 			if v := f.bo.Uint16(vd); v != 1 {
 				return 0, malformed(pe, "vd_version %d is not 1", v)
 			}
@@ -652,7 +712,9 @@ func (f *elfFile) checkVersions(d *dynamic, s *symtab, str func(string, uint64) 
 				if err != nil {
 					return 0, err
 				}
-				if _, err := str(fmt.Sprintf("%s name %d", pe, j), uint64(f.bo.Uint32(va))); err != nil {
+				en := pe
+				en.subWord, en.sub = "name", int(j)+1
+				if _, err := str(en, uint64(f.bo.Uint32(va))); err != nil {
 					return 0, err
 				}
 				vnext := uint64(f.bo.Uint32(va[4:]))
@@ -711,7 +773,10 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 		si.typ, si.local = info&0xf, info>>4 == 0 || vis == 1 || vis == 2
 		return si
 	}
-	var spans [][3]uint64 // target start, end, relocation index for errors
+	// Target start, end, relocation index for errors: room for the
+	// relocations the sizes announce, within reason (they are not
+	// checked yet).
+	spans := make([][3]uint64, 0, min((d.value(dtRelaSz)+d.value(dtRelSz)+d.value(dtPltRelSz))/(2*f.word), 1024))
 	table := func(tag, sizeTag uint64, rela bool, relative uint64, size uint64) error {
 		if !d.has(tag) {
 			return nil
@@ -727,7 +792,7 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 		if relative > n {
 			return malformed("DT_RELACOUNT", "%d relative relocations, but the table holds %d", relative, n)
 		}
-		b, err := f.mem(d.part(tag), d.val[tag], size)
+		b, err := f.mem(d.entry(tag), d.value(tag), size)
 		if err != nil {
 			return err
 		}
@@ -745,48 +810,48 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 			} else {
 				sym, typ = info>>8, uint32(info&0xff)
 			}
-			part := func() string { return fmt.Sprintf("relocation %d in %s", i, dtName(tag)) } // formatted only when used
+			part := where{s: "relocation", n: int(i), num: true, in: true, inTag: tag} // named only for an error
 			if i < relative && typ != k.relative && k.known {
 				// The loader applies these as relative without looking,
 				// and glibc asserts that they are.
-				return malformed(part(), "type %d within the first %d (%s), which must be relative", typ, relative, dtName(map[bool]uint64{true: dtRelaCount, false: dtRelCount}[rela]))
+				return malformed(part, "type %d within the first %d (%s), which must be relative", typ, relative, dtName(map[bool]uint64{true: dtRelaCount, false: dtRelCount}[rela]))
 			}
 			if tag == dtJmpRel && k.known && typ != k.jumpSlot && typ != k.irelative && typ != k.tlsdesc {
-				return malformed(part(), "type %d in the PLT relocations, which hold only jump slots", typ)
+				return malformed(part, "type %d in the PLT relocations, which hold only jump slots", typ)
 			}
 			if typ == 0 {
 				continue // R_*_NONE
 			}
 			if sym >= s.n {
-				return malformed(part(), "symbol index %d is beyond the %d symbols", sym, s.n)
+				return malformed(part, "symbol index %d is beyond the %d symbols", sym, s.n)
 			}
 			si := symOf(sym)
 			if sym != 0 && si.local && !si.defined {
-				return malformed(part(), "symbol %d is bound locally but not defined", sym)
+				return malformed(part, "symbol %d is bound locally but not defined", sym)
 			}
 			if sym != 0 && si.local && typ == k.jumpSlot && si.typ != 2 && si.typ != 10 {
-				return malformed(part(), "jump slot bound to local symbol %d, which is not a function", sym)
+				return malformed(part, "jump slot bound to local symbol %d, which is not a function", sym)
 			}
 			if (typ == k.relative || typ == k.irelative) && sym != 0 {
-				return malformed(part(), "relative relocation names symbol %d", sym)
+				return malformed(part, "relative relocation names symbol %d", sym)
 			}
 			width := f.word
 			if typ == k.tlsdesc {
 				width = 2 * f.word
 			}
 			if l := f.loadOf(off, width, true); l == nil || l.flags&pfW == 0 {
-				return malformed(part(), "target %#x is not in a writable PT_LOAD", off)
+				return malformed(part, "target %#x is not in a writable PT_LOAD", off)
 			}
 			if k.known && off%f.word != 0 && (typ == k.relative || typ == k.irelative || typ == k.jumpSlot || typ == k.globDat) {
-				return malformed(part(), "target %#x is not aligned to %d bytes", off, f.word)
+				return malformed(part, "target %#x is not aligned to %d bytes", off, f.word)
 			}
 			spans = append(spans, [3]uint64{off, off + width, i})
 			for _, t := range k.tls {
 				if typ == t && sym == 0 && f.tls == nil {
-					return malformed(part(), "thread-local relocation in a library without PT_TLS")
+					return malformed(part, "thread-local relocation in a library without PT_TLS")
 				}
 				if typ == t && sym != 0 && si.typ != 6 {
-					return malformed(part(), "thread-local relocation of symbol %d, which is not thread-local", sym)
+					return malformed(part, "thread-local relocation of symbol %d, which is not thread-local", sym)
 				}
 			}
 			// The value stored, where it matters: an IRELATIVE resolver
@@ -796,11 +861,11 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 			switch {
 			case typ == k.relative || typ == k.irelative:
 				if sym != 0 && typ == k.irelative {
-					return malformed(part(), "IRELATIVE relocation names symbol %d", sym)
+					return malformed(part, "IRELATIVE relocation names symbol %d", sym)
 				}
 				v := addend
 				if !rela {
-					w, err := f.mem(part(), off, f.word)
+					w, err := f.mem(part, off, f.word)
 					if err != nil {
 						return err
 					}
@@ -814,15 +879,15 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 			}
 			if typ == k.irelative {
 				if l := f.loadOf(val.value, 1, false); l == nil || l.flags&pfX == 0 {
-					return malformed(part(), "IRELATIVE resolver %#x is not in an executable PT_LOAD", val.value)
+					return malformed(part, "IRELATIVE resolver %#x is not in an executable PT_LOAD", val.value)
 				}
 			}
 			if inArray(off) {
 				if _, dup := targets[off]; dup {
-					return malformed(part(), "second relocation of init/fini slot %#x", off)
+					return malformed(part, "second relocation of init/fini slot %#x", off)
 				}
 				if !known {
-					return malformed(part(), "relocation type %d of init/fini slot %#x", typ, off)
+					return malformed(part, "relocation type %d of init/fini slot %#x", typ, off)
 				}
 				targets[off] = val
 			}
@@ -831,22 +896,22 @@ func (f *elfFile) checkRelocs(d *dynamic, s *symtab) (map[uint64]relocTarget, er
 	}
 	// Like the loader, do not count the PLT relocations twice when the
 	// other table's size includes them.
-	jmpEnd := d.val[dtJmpRel] + d.val[dtPltRelSz]
-	relaSz, relSz := d.val[dtRelaSz], d.val[dtRelSz]
-	if d.has(dtJmpRel) && d.val[dtPltRel] == dtRela && d.val[dtRela]+relaSz == jmpEnd && relaSz >= d.val[dtPltRelSz] {
-		relaSz -= d.val[dtPltRelSz]
+	jmpEnd := d.value(dtJmpRel) + d.value(dtPltRelSz)
+	relaSz, relSz := d.value(dtRelaSz), d.value(dtRelSz)
+	if d.has(dtJmpRel) && d.value(dtPltRel) == dtRela && d.value(dtRela)+relaSz == jmpEnd && relaSz >= d.value(dtPltRelSz) {
+		relaSz -= d.value(dtPltRelSz)
 	}
-	if d.has(dtJmpRel) && d.val[dtPltRel] == dtRel && d.val[dtRel]+relSz == jmpEnd && relSz >= d.val[dtPltRelSz] {
-		relSz -= d.val[dtPltRelSz]
+	if d.has(dtJmpRel) && d.value(dtPltRel) == dtRel && d.value(dtRel)+relSz == jmpEnd && relSz >= d.value(dtPltRelSz) {
+		relSz -= d.value(dtPltRelSz)
 	}
-	if err := table(dtRela, dtRelaSz, true, d.val[dtRelaCount], relaSz); err != nil {
+	if err := table(dtRela, dtRelaSz, true, d.value(dtRelaCount), relaSz); err != nil {
 		return nil, err
 	}
-	if err := table(dtRel, dtRelSz, false, d.val[dtRelCount], relSz); err != nil {
+	if err := table(dtRel, dtRelSz, false, d.value(dtRelCount), relSz); err != nil {
 		return nil, err
 	}
 	if d.has(dtJmpRel) {
-		if err := table(dtJmpRel, dtPltRelSz, d.val[dtPltRel] == dtRela, 0, d.val[dtPltRelSz]); err != nil {
+		if err := table(dtJmpRel, dtPltRelSz, d.value(dtPltRel) == dtRela, 0, d.value(dtPltRelSz)); err != nil {
 			return nil, err
 		}
 	}
@@ -872,12 +937,12 @@ func (f *elfFile) checkRelr(d *dynamic, targets map[uint64]relocTarget, inArray 
 		return nil, nil
 	}
 	var spans [][3]uint64
-	part := d.part(dtRelr)
-	size := d.val[dtRelrSz]
+	part := d.entry(dtRelr)
+	size := d.value(dtRelrSz)
 	if size%f.word != 0 {
 		return nil, malformed(d.part(dtRelrSz), "%d is not a multiple of %d", size, f.word)
 	}
-	b, err := f.mem(part, d.val[dtRelr], size)
+	b, err := f.mem(part, d.value(dtRelr), size)
 	if err != nil {
 		return nil, err
 	}
@@ -926,7 +991,7 @@ func (f *elfFile) funcArrays(d *dynamic) [][2]uint64 {
 	var r [][2]uint64
 	for _, a := range [][2]uint64{{dtInitArray, dtInitArraySz}, {dtFiniArray, dtFiniArraySz}, {dtPreinitArray, dtPreinitSz}} {
 		if d.has(a[0]) {
-			r = append(r, [2]uint64{d.val[a[0]], d.val[a[0]] + d.val[a[1]]})
+			r = append(r, [2]uint64{d.value(a[0]), d.value(a[0]) + d.value(a[1])})
 		}
 	}
 	return r
@@ -938,8 +1003,8 @@ func (f *elfFile) checkFuncArray(d *dynamic, tag, sizeTag uint64, targets map[ui
 	if !d.has(tag) {
 		return nil
 	}
-	part := d.part(tag)
-	addr, size := d.val[tag], d.val[sizeTag]
+	part := d.entry(tag)
+	addr, size := d.value(tag), d.value(sizeTag)
 	if size%f.word != 0 {
 		return malformed(d.part(sizeTag), "%d is not a multiple of %d", size, f.word)
 	}

@@ -26,8 +26,58 @@ func (e *MalformedError) Error() string { return e.Part + ": " + e.Reason }
 // Unwrap returns [ErrInvalidModule].
 func (e *MalformedError) Unwrap() error { return ErrInvalidModule }
 
-func malformed(part, format string, args ...any) error {
-	return &MalformedError{Part: part, Reason: fmt.Sprintf(format, args...)}
+func malformed[P string | where](part P, format string, args ...any) error {
+	var name string
+	switch p := any(part).(type) {
+	case string:
+		name = p
+	case where:
+		name = p.String()
+	}
+	return &MalformedError{Part: name, Reason: fmt.Sprintf(format, args...)}
+}
+
+// where names a part of the file for an error, built only when an error
+// is reported: the checks name every table they read, and naming each
+// eagerly cost thousands of instructions per load.
+type where struct {
+	s   string
+	d   *dynamic
+	tag uint64 // with d: dynamic entry tag (the name instead of s)
+	n   int    // with num, the number that follows the name
+	num bool
+	// rec and sub, when above 0, add "record rec-1" and then "subWord
+	// sub-1" (a version record and one of its entries).
+	rec, sub int
+	subWord  string
+	in       bool   // add " in " and the name of inTag
+	inTag    uint64 //
+}
+
+// named is a part whose name is s.
+func named(s string) where { return where{s: s} }
+
+// numbered is the part "s n".
+func numbered(s string, n int) where { return where{s: s, n: n, num: true} }
+
+func (w where) String() string {
+	name := w.s
+	if w.d != nil {
+		name = w.d.part(w.tag)
+	}
+	if w.num {
+		name += " " + strconv.Itoa(w.n)
+	}
+	if w.rec > 0 {
+		name += " record " + strconv.Itoa(w.rec-1)
+	}
+	if w.sub > 0 {
+		name += " " + w.subWord + " " + strconv.Itoa(w.sub-1)
+	}
+	if w.in {
+		name += " in " + dtName(w.inTag)
+	}
+	return name
 }
 
 // MaxProgramHeaders bounds e_phnum. Real libraries have about ten program
@@ -58,6 +108,20 @@ func CheckHeader(name string, r io.ReaderAt, size int64) (Image, error) {
 	head := make([]byte, min(max(size, 0), HeaderSize))
 	if n, err := r.ReadAt(head, 0); n < len(head) {
 		return Image{}, fmt.Errorf("%w: %s: reading the header: %v", ErrInvalidModule, name, err)
+	}
+	return CheckHeaderFrom(name, head, r, size)
+}
+
+// CheckHeaderFrom is [CheckHeader] for a caller that has read the file's
+// first bytes already: head holds them (the first min(size, [HeaderSize])
+// bytes; more are ignored), and r serves what lies beyond, such as program
+// headers past head. It spares CheckHeader's copy of them. head is not
+// modified or kept.
+func CheckHeaderFrom(name string, head []byte, r io.ReaderAt, size int64) (Image, error) {
+	if n := min(max(size, 0), HeaderSize); int64(len(head)) > n {
+		head = head[:n]
+	} else if int64(len(head)) < n {
+		return Image{}, fmt.Errorf("%w: %s: reading the header: %d of its first %d bytes given", ErrInvalidModule, name, len(head), n)
 	}
 	img, err := checkImage(&elfReader{r: r, head: head, size: size}, false)
 	if err != nil {
@@ -116,7 +180,7 @@ const maxTable = 64 << 20
 
 // at returns the n bytes at file offset off. The result must not be
 // modified (it may alias head).
-func (x *elfReader) at(part string, off, n uint64) ([]byte, error) {
+func (x *elfReader) at(part where, off, n uint64) ([]byte, error) {
 	if !inside(off, n, uint64(x.size)) {
 		return nil, malformed(part, "bytes %#x..%#x lie beyond the end of the file (%d bytes)", off, off+n, x.size)
 	}
@@ -134,7 +198,7 @@ func (x *elfReader) at(part string, off, n uint64) ([]byte, error) {
 		if err == nil || errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, fmt.Errorf("%w: %s: reading bytes %#x..%#x: %v", ErrInvalidModule, part, off, off+n, err)
+		return nil, fmt.Errorf("%w: %s: reading bytes %#x..%#x: %v", ErrInvalidModule, part.String(), off, off+n, err)
 	}
 	return b, nil
 }
@@ -177,10 +241,14 @@ type elfFile struct {
 	phnum   uint64
 	phsize  uint64
 	loads   []prog // sorted by vaddr, disjoint
-	dynamic *prog
-	tls     *prog
-	minSize int64
-	exports Exports // the ABI functions checkSymbols saw defined
+	dynamic *prog  // nil, or &dyn
+	tls     *prog  // nil, or &tlsProg
+	// Room for the above, so that parsing allocates only f: a library
+	// has two to four PT_LOAD segments.
+	loadBuf      [4]prog
+	dyn, tlsProg prog
+	minSize      int64
+	exports      Exports // the ABI functions checkSymbols saw defined
 }
 
 func (f *elfFile) uword(b []byte) uint64 {
@@ -199,6 +267,7 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	const part = "ELF header"
 	b := x.head
 	f := &elfFile{x: x}
+	f.loads = f.loadBuf[:0]
 	switch b[5] {
 	case 1:
 		f.bo = binary.LittleEndian
@@ -265,15 +334,28 @@ func parseELF(x *elfReader) (*elfFile, error) {
 		}
 		f.minSize = maxEnd(f.minSize, shoff, shnum*shentsize)
 	}
-	tab, err := x.at("program headers", f.phoff, f.phnum*f.phsize)
+	tab, err := x.at(named("program headers"), f.phoff, f.phnum*f.phsize)
 	if err != nil {
 		return nil, err
 	}
 	var relro, phdr *prog
+	var relroProg, phdrProg prog // what relro and phdr point to
+	// The second pass looks again at the few segment types it checks;
+	// they are kept from the first (decoding a header costs more than
+	// keeping it).
+	type kept struct {
+		i uint64
+		p prog
+	}
+	var keptBuf [8]kept
+	second := keptBuf[:0]
 	for i := range f.phnum {
 		p := f.prog(tab[i*f.phsize:])
-		part := phPart(i)
-		if err := f.checkProg(part, &p); err != nil {
+		switch p.typ {
+		case ptDynamic, ptTLS, ptNote, ptGNUProperty, ptPhdr:
+			second = append(second, kept{i, p})
+		}
+		if err := f.checkProg(i, &p); err != nil {
 			return nil, err
 		}
 		switch p.typ {
@@ -281,34 +363,38 @@ func parseELF(x *elfReader) (*elfFile, error) {
 			if n := len(f.loads); n > 0 {
 				prev := f.loads[n-1]
 				if p.vaddr < prev.vaddr {
-					return nil, malformed(part, "PT_LOAD at %#x follows one at %#x: PT_LOAD segments must be sorted by address", p.vaddr, prev.vaddr)
+					return nil, malformed(phPart(i), "PT_LOAD at %#x follows one at %#x: PT_LOAD segments must be sorted by address", p.vaddr, prev.vaddr)
 				}
 				if alignUp(prev.endMem) > alignDown(p.vaddr) {
-					return nil, malformed(part, "PT_LOAD at %#x overlaps the one before (ending at %#x)", p.vaddr, prev.endMem)
+					return nil, malformed(phPart(i), "PT_LOAD at %#x overlaps the one before (ending at %#x)", p.vaddr, prev.endMem)
 				}
 				if p.off < prev.off+prev.filesz {
-					return nil, malformed(part, "PT_LOAD maps file bytes from %#x, before the end of the previous one's (%#x)", p.off, prev.off+prev.filesz)
+					return nil, malformed(phPart(i), "PT_LOAD maps file bytes from %#x, before the end of the previous one's (%#x)", p.off, prev.off+prev.filesz)
 				}
 			}
 			f.loads = append(f.loads, p)
 			f.minSize = maxEnd(f.minSize, p.off, p.filesz)
 		case ptDynamic:
 			if f.dynamic != nil {
-				return nil, malformed(part, "second PT_DYNAMIC")
+				return nil, malformed(phPart(i), "second PT_DYNAMIC")
 			}
-			f.dynamic = &p
+			f.dyn = p
+			f.dynamic = &f.dyn
 		case ptTLS:
 			if f.tls != nil {
-				return nil, malformed(part, "second PT_TLS")
+				return nil, malformed(phPart(i), "second PT_TLS")
 			}
-			f.tls = &p
+			f.tlsProg = p
+			f.tls = &f.tlsProg
 		case ptGNURelro:
 			if relro != nil {
-				return nil, malformed(part, "second PT_GNU_RELRO")
+				return nil, malformed(phPart(i), "second PT_GNU_RELRO")
 			}
-			relro = &p
+			relroProg = p
+			relro = &relroProg
 		case ptPhdr:
-			phdr = &p
+			phdrProg = p
+			phdr = &phdrProg
 		}
 	}
 	if len(f.loads) == 0 {
@@ -319,23 +405,22 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	}
 	// Second pass: segments the loader reads in memory must lie in the
 	// bytes a PT_LOAD maps from the file, at the matching offset.
-	for i := range f.phnum {
-		p := f.prog(tab[i*f.phsize:])
-		part := phPart(i)
+	for _, k := range second {
+		i, p := k.i, k.p
 		switch p.typ {
 		case ptDynamic, ptTLS, ptNote, ptGNUProperty, ptPhdr:
 			if p.filesz == 0 && p.typ != ptDynamic {
 				continue
 			}
 			if p.filesz == 0 {
-				return nil, malformed(part, "PT_DYNAMIC is empty")
+				return nil, malformed(phPart(i), "PT_DYNAMIC is empty")
 			}
 			l := f.loadOf(p.vaddr, p.filesz, false)
 			if l == nil {
-				return nil, malformed(part, "%s at %#x..%#x lies outside the file bytes of every PT_LOAD", ptName(p.typ), p.vaddr, p.vaddr+p.filesz)
+				return nil, malformed(phPart(i), "%s at %#x..%#x lies outside the file bytes of every PT_LOAD", ptName(p.typ), p.vaddr, p.vaddr+p.filesz)
 			}
 			if p.off-l.off != p.vaddr-l.vaddr {
-				return nil, malformed(part, "%s: p_offset %#x does not match p_vaddr %#x in the PT_LOAD holding it", ptName(p.typ), p.off, p.vaddr)
+				return nil, malformed(phPart(i), "%s: p_offset %#x does not match p_vaddr %#x in the PT_LOAD holding it", ptName(p.typ), p.off, p.vaddr)
 			}
 		}
 	}
@@ -351,9 +436,7 @@ func parseELF(x *elfReader) (*elfFile, error) {
 	return f, nil
 }
 
-// phPart names program header i in errors. It is concatenated, not
-// formatted: every header is named whether or not it has an error, twice
-// per load.
+// phPart names program header i in errors, only when there is one.
 func phPart(i uint64) string { return "program header " + strconv.FormatUint(i, 10) }
 
 func ptName(t uint32) string {
@@ -400,39 +483,39 @@ func (f *elfFile) addrLimit() uint64 {
 	return 1 << 32
 }
 
-func (f *elfFile) checkProg(part string, p *prog) error {
+func (f *elfFile) checkProg(i uint64, p *prog) error {
 	switch p.typ {
 	case ptLoad, ptDynamic, ptInterp, ptNote, ptPhdr, ptTLS, ptGNURelro, ptGNUProperty:
 	default:
 		return nil // the loader ignores the others
 	}
 	if p.typ != ptGNURelro && p.filesz > p.memsz {
-		return malformed(part, "p_filesz %#x > p_memsz %#x", p.filesz, p.memsz)
+		return malformed(phPart(i), "p_filesz %#x > p_memsz %#x", p.filesz, p.memsz)
 	}
 	if !inside(p.off, p.filesz, uint64(f.x.size)) {
 		return fmt.Errorf("%w: truncated: %s: p_offset %#x + p_filesz %#x lies beyond the end of the file (%d bytes)",
-			ErrInvalidModule, part, p.off, p.filesz, f.x.size)
+			ErrInvalidModule, phPart(i), p.off, p.filesz, f.x.size)
 	}
 	if !inside(p.vaddr, p.memsz, f.addrLimit()) {
-		return malformed(part, "p_vaddr %#x + p_memsz %#x is beyond the address space", p.vaddr, p.memsz)
+		return malformed(phPart(i), "p_vaddr %#x + p_memsz %#x is beyond the address space", p.vaddr, p.memsz)
 	}
 	if p.align > 1 && p.align&(p.align-1) != 0 {
-		return malformed(part, "p_align %#x is not a power of two", p.align)
+		return malformed(phPart(i), "p_align %#x is not a power of two", p.align)
 	}
 	switch p.typ {
 	case ptLoad:
 		if p.align < pageSize {
-			return malformed(part, "PT_LOAD p_align %#x is smaller than the page size %#x", p.align, pageSize)
+			return malformed(phPart(i), "PT_LOAD p_align %#x is smaller than the page size %#x", p.align, pageSize)
 		}
 		if p.off%p.align != p.vaddr%p.align {
-			return malformed(part, "p_offset %#x and p_vaddr %#x differ modulo p_align %#x", p.off, p.vaddr, p.align)
+			return malformed(phPart(i), "p_offset %#x and p_vaddr %#x differ modulo p_align %#x", p.off, p.vaddr, p.align)
 		}
 		if p.memsz == 0 {
-			return malformed(part, "empty PT_LOAD")
+			return malformed(phPart(i), "empty PT_LOAD")
 		}
 	case ptTLS, ptDynamic:
 		if p.align > 1 && p.vaddr%p.align != 0 {
-			return malformed(part, "p_vaddr %#x is not aligned to p_align %#x", p.vaddr, p.align)
+			return malformed(phPart(i), "p_vaddr %#x is not aligned to p_align %#x", p.vaddr, p.align)
 		}
 	}
 	return nil
@@ -457,7 +540,7 @@ func (f *elfFile) loadOf(addr, n uint64, mem bool) *prog {
 
 // mem returns the n file bytes the loader maps at address addr; part names
 // what they are in errors.
-func (f *elfFile) mem(part string, addr, n uint64) ([]byte, error) {
+func (f *elfFile) mem(part where, addr, n uint64) ([]byte, error) {
 	l := f.loadOf(addr, n, false)
 	if l == nil {
 		return nil, malformed(part, "%#x..%#x lies outside the file bytes of every PT_LOAD", addr, addr+n)

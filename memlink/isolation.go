@@ -171,7 +171,7 @@ func openIsolated(o *options, path, name string, config []byte, iso Isolation, c
 		Restart:     iso.Restart == RestartOnCrash,
 	}
 	if copied != nil && copied.memfd != nil {
-		cfg.File = copied.memfd
+		cfg.File = copied.memfd.File()
 	}
 	hb.isolate(&cfg, iso.Output, lanes)
 	if iso.Sandbox != nil {

@@ -131,11 +131,15 @@ func (n *nativeModule) stride() int {
 
 func (n *nativeModule) allocLanes(count int) error {
 	stride := n.stride()
-	// One spare page at the end keeps a small overrun of the last lane
-	// inside the mapping, where the canary reports it.
-	mem, err := arena.New(count*stride + arena.PageSize())
-	if err != nil {
-		return fmt.Errorf("reserving call buffers: %w", err)
+	size := laneArenaSize(count, stride)
+	mem := takeArena(size) // cleared by the module that gave it back (lanepool.go)
+	if mem != nil {
+		mem.Reset()
+	} else {
+		var err error
+		if mem, err = arena.New(size); err != nil {
+			return fmt.Errorf("reserving call buffers: %w", err)
+		}
 	}
 	bufs, err := mem.Alloc(count*stride, 64)
 	if err != nil {
@@ -295,13 +299,10 @@ func (n *nativeModule) shutdown() error {
 	return errors.Join(err, n.lib.Close())
 }
 
-// freeBuffers unmaps the lanes' call buffers, once no call holds a lane.
-func (n *nativeModule) freeBuffers() error {
-	if n.mem == nil {
-		return nil
-	}
-	return n.mem.Close()
-}
+// freeBuffers frees the lanes' call buffers, once no call holds a lane:
+// kept for another module or unmapped (freeLanes, lanepool.go). The
+// library is closed by then.
+func (n *nativeModule) freeBuffers() error { return n.freeLanes() }
 
 func (n *nativeModule) addTotals(t *totals) {
 	for i := range n.lanes {

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/memlink/memlink-go/abi"
+	"github.com/memlink/memlink-go/internal/callpath"
 	"github.com/memlink/memlink-go/internal/plainfile"
 )
 
@@ -22,12 +23,26 @@ import (
 // no other process can change them, and no two loads share an image.
 type privateFile struct {
 	path  string   // what to open
-	memfd *os.File // Linux: the sealed in-memory file behind path; nil for a copy on disk
+	memfd *memFile // Linux: the sealed in-memory file behind path; nil for a copy on disk
 	head  []byte   // while it is checked: the copy's first bytes (abi.HeaderSize at most)
 	size  int64    // the copy's size
 	// exports are the ABI functions the copy's symbol table defines, as
 	// its check read them: the copy cannot change, so Bind may trust them.
 	exports abi.Exports
+	// lib is the library this process opened from the copy, once bound
+	// (nil for a copy only a worker process opens): closed before remove,
+	// it tells whether its image can still be loaded (noteStuck).
+	lib *callpath.Library
+}
+
+// memFile is a private copy's sealed in-memory file (Linux): a bare
+// descriptor, read with pread, and an *os.File for it only when a worker
+// process is to inherit it (File): os.NewFile costs a system call and a
+// finalizer that a load in this process does not need.
+type memFile struct {
+	fd   int
+	name string
+	f    *os.File // made by File; then it owns fd
 }
 
 // remove releases the copy once the library that uses it is closed.
@@ -76,7 +91,7 @@ func (rt *Runtime) readModule(path string, private, withDigest bool) (*privateFi
 		_, err := abi.CheckImage(path, head, orig, fi.Size)
 		return nil, "", err
 	}
-	if _, err := abi.CheckHeader(path, orig, fi.Size); err != nil {
+	if _, err := abi.CheckHeaderFrom(path, head, orig, fi.Size); err != nil {
 		return nil, "", err
 	}
 	pf, digest, err := rt.privateCopy(path, src, fi, head, withDigest)

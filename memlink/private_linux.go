@@ -2,10 +2,10 @@ package memlink
 
 import (
 	"errors"
-	"fmt"
 	"hash"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -25,31 +25,91 @@ func memfdCopy(src io.Reader, size int64, name string, head []byte, h hash.Hash)
 	if err != nil {
 		return nil, err
 	}
-	f := os.NewFile(uintptr(fd), "memlink:"+name)
-	if err := copyInto(f, src, size, head, h); err != nil {
-		f.Close()
+	m := &memFile{fd: fd, name: "memlink:" + name}
+	if err := copyInto(fdWriter(fd), src, size, head, h); err != nil {
+		m.Close()
 		return nil, err
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
-		f.Close()
+		m.Close()
 		return nil, err
 	}
 	chosen, err := avoidStuckNames(fd)
 	if err != nil {
-		f.Close()
+		m.Close()
 		return nil, err
 	}
 	if chosen != fd {
-		f.Close()
-		fd, f = chosen, os.NewFile(uintptr(chosen), "memlink:"+name)
+		m.Close()
+		m.fd = chosen
 	}
-	path := fmt.Sprintf("/proc/self/fd/%d", fd)
+	path := "/proc/self/fd/" + strconv.Itoa(m.fd)
 	if !procFDWorks(path) {
-		f.Close()
+		m.Close()
 		return nil, errors.New("no /proc/self/fd to open a memfd through")
 	}
-	return &privateFile{path: path, memfd: f}, nil
+	return &privateFile{path: path, memfd: m}, nil
+}
+
+// fdWriter writes to a descriptor, all of each buffer.
+type fdWriter int
+
+func (w fdWriter) Write(b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := unix.Write(int(w), b[n:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return n, err
+		case m == 0:
+			return n, io.ErrShortWrite
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// ReadAt reads the copy, as io.ReaderAt says.
+func (m *memFile) ReadAt(b []byte, off int64) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := unix.Pread(m.fd, b[n:], off+int64(n))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return n, err
+		case k == 0:
+			return n, io.EOF
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// File returns the copy as an *os.File (for a worker process to inherit),
+// which from then on owns the descriptor.
+func (m *memFile) File() *os.File {
+	if m.f == nil {
+		m.f = os.NewFile(uintptr(m.fd), m.name)
+	}
+	return m.f
+}
+
+// Close closes the descriptor.
+func (m *memFile) Close() error {
+	if m.f != nil {
+		return m.f.Close()
+	}
+	if m.fd < 0 {
+		return nil
+	}
+	err := unix.Close(m.fd)
+	m.fd = -1
+	return err
 }
 
 // stuckNames holds the descriptor numbers whose /proc/self/fd/N name still
@@ -91,15 +151,17 @@ func avoidStuckNames(fd int) (int, error) {
 
 // noteStuck records that the image loaded from p did not unmap when it was
 // closed, so that no later copy is opened by its name. It runs after the
-// library was closed and before the memfd is.
+// library was closed and before the memfd is. An image whose page is seen
+// unmapped is gone (one system call); otherwise the loader is asked. The
+// library remembers an image found gone (freeLanes asks it again).
 func (p *privateFile) noteStuck() {
-	if p.memfd == nil || !callpath.StillLoaded(p.path) {
+	if p.memfd == nil {
 		return
 	}
-	var fd int
-	if _, err := fmt.Sscanf(p.path, "/proc/self/fd/%d", &fd); err == nil {
-		stuckNames.Store(fd, struct{}{})
+	if p.lib != nil && !p.lib.StillLoaded() || p.lib == nil && !callpath.StillLoaded(p.path) {
+		return
 	}
+	stuckNames.Store(p.memfd.fd, struct{}{})
 }
 
 // procFDWorked records that a memfd could be reached through

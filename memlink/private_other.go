@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash"
 	"io"
+	"os"
 )
 
 // memfdCopy is Linux-only; elsewhere private copies go to disk.
@@ -16,3 +17,12 @@ func memfdCopy(io.Reader, int64, string, []byte, hash.Hash) (*privateFile, error
 // noteStuck has nothing to do where private copies are files on disk: each
 // has a name of its own, never reused.
 func (p *privateFile) noteStuck() {}
+
+// A memFile exists only on Linux; these keep the code that uses one
+// compiling.
+
+func (m *memFile) ReadAt([]byte, int64) (int, error) { return 0, errors.ErrUnsupported }
+
+func (m *memFile) File() *os.File { return nil }
+
+func (m *memFile) Close() error { return nil }

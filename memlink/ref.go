@@ -164,7 +164,12 @@ const EnvRegistry = "MEMLINK_REGISTRY"
 
 // Resolve returns the absolute path of ref, or an error wrapping
 // ErrNotFound when no file exists there.
-func (l LocalResolver) Resolve(ref Ref) (Resolution, error) {
+func (l LocalResolver) Resolve(ref Ref) (Resolution, error) { return l.resolve(ref, true) }
+
+// resolve is Resolve; with look unset it does not look whether a file
+// exists at the path: Load's own open of the file reports a missing one
+// (with the same error), and the look cost it a system call.
+func (l LocalResolver) resolve(ref Ref, look bool) (Resolution, error) {
 	if ref.IsZero() {
 		return Resolution{}, fmt.Errorf("%w: empty reference", ErrNotFound)
 	}
@@ -187,6 +192,9 @@ func (l LocalResolver) Resolve(ref Ref) (Resolution, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return Resolution{}, fmt.Errorf("%w: %s: %v", ErrNotFound, ref.path, err)
+	}
+	if !look {
+		return Resolution{Path: abs}, nil
 	}
 	if _, err := os.Stat(abs); err != nil {
 		if errors.Is(err, os.ErrNotExist) {

@@ -163,8 +163,18 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 // open resolves ref and opens the module, from a private copy when private
 // is set, enforcing the permission policy and any pinned digest. Errors are
 // *LoadError.
+// resolve asks the runtime's resolver where ref is. The default
+// resolver does not look whether the file exists: readModule opens it
+// anyway and reports a missing one as ErrNotFound.
+func (rt *Runtime) resolve(ref Ref) (Resolution, error) {
+	if lr, ok := rt.opts.resolver.(LocalResolver); ok {
+		return lr.resolve(ref, false)
+	}
+	return rt.opts.resolver.Resolve(ref)
+}
+
 func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*instance, error) {
-	res, err := rt.opts.resolver.Resolve(ref)
+	res, err := rt.resolve(ref)
 	if err != nil {
 		return nil, &LoadError{Ref: ref.String(), Err: err}
 	}
@@ -215,7 +225,13 @@ func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*ins
 		if copied != nil {
 			ex = copied.exports
 		}
-		m, err = openNative(&rt.opts, target, path, ex, lo.config, gate.Lanes(), hb)
+		var n *nativeModule
+		if n, err = openNative(&rt.opts, target, path, ex, lo.config, gate.Lanes(), hb); err == nil {
+			m = n
+			if copied != nil {
+				copied.lib = n.lib
+			}
+		}
 	}
 	if err != nil {
 		if copied != nil {

@@ -166,7 +166,12 @@ func (p *trustPolicy) walk(path string) (plainfile.Info, error) {
 			resolved = filepath.Dir(resolved) // already checked on the way down
 			continue
 		}
-		next := filepath.Join(resolved, comp)
+		// resolved is clean and comp one name (not "", "." or ".."), so
+		// concatenating is filepath.Join without its Clean.
+		next := resolved + "/" + comp
+		if resolved == "/" {
+			next = "/" + comp
+		}
 		st, err := lstat(next)
 		if err != nil {
 			return plainfile.Info{}, err

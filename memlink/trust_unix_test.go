@@ -353,3 +353,24 @@ func TestLoadFIFO(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadMissingFileOrDirectory loads paths that do not exist, the file
+// or a directory on the way, privately and in place: the default resolver
+// leaves the look to the load's own open, which must report ErrNotFound
+// naming what is missing, and the path the user gave.
+func TestLoadMissingFileOrDirectory(t *testing.T) {
+	rt := memlink.New()
+	defer rt.Close()
+	dir := t.TempDir()
+	for _, c := range []struct{ path, missing string }{
+		{filepath.Join(dir, "nope.so"), filepath.Join(dir, "nope.so")},
+		{filepath.Join(dir, "absent", "nope.so"), filepath.Join(dir, "absent")},
+	} {
+		for _, opts := range [][]memlink.LoadOption{nil, {memlink.LoadInPlace()}} {
+			_, err := rt.Load(memlink.MustParseRef(c.path), opts...)
+			if !errors.Is(err, memlink.ErrNotFound) || !strings.Contains(err.Error(), "no file at "+c.missing) || !strings.Contains(err.Error(), c.path) {
+				t.Errorf("Load(%s, %d options) = %v; want ErrNotFound naming %s and %s", c.path, len(opts), err, c.missing, c.path)
+			}
+		}
+	}
+}

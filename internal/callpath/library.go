@@ -18,6 +18,11 @@ type Library struct {
 	name   string // what errors call it: path, or the file path stands in for
 	handle uintptr
 	closed atomic.Bool
+	// probe is the address of the first symbol Lookup found: a page of
+	// the image (or of a library it depends on) that Mapped looks at
+	// once the library is closed.
+	probe atomic.Uintptr
+	gone  atomic.Bool // MayStayLoaded saw the image gone, for good
 }
 
 // Open opens the shared library at path with every symbol resolved now and
@@ -53,6 +58,7 @@ func (l *Library) Lookup(name string) (uintptr, error) {
 	if err != nil || p == 0 {
 		return 0, fmt.Errorf("%w: %s does not export %s", abi.ErrMissingSymbol, l.name, name)
 	}
+	l.probe.CompareAndSwap(0, p)
 	return p, nil
 }
 

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package callpath
+
+// MayStayLoaded reports, for a closed library, whether its image may
+// still be loaded. Only Linux looks (loaded_linux.go); elsewhere the
+// answer is always the cautious one, true.
+func (l *Library) MayStayLoaded() bool { return true }
