@@ -35,13 +35,13 @@ func admit(t *testing.T, in *instance) *heldCall {
 	c := &heldCall{in: in, lane: li}
 	if li == gate.Overflow {
 		c.spare = in.native.getSpare()
-		c.frame, c.out = &c.spare.frame, c.spare.out
+		c.frame, c.out = &c.spare.frame, c.spare.out()
 	} else {
 		l := in.native.readyLane(li)
 		if l == nil {
 			l = in.native.newLane(li)
 		}
-		c.frame, c.out = &l.frame, l.out
+		c.frame, c.out = &l.frame, l.out()
 	}
 	return c
 }

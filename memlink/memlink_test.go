@@ -756,6 +756,32 @@ func TestCallAppendDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// TestCallArgsLeaveTheStack: arguments a caller builds on its stack are
+// moved to the heap by CallAppend's signature (they escape), once per
+// call, on both ABIs: a module reads them in place while it runs, and a
+// callback from C into Go on the same goroutine could grow and move that
+// stack. The call path does not store args anywhere to get this
+// (callpath.SetCallUnkept), so the count is what shows it.
+func TestCallArgsLeaveTheStack(t *testing.T) {
+	for _, module := range []string{"echo", "binary"} {
+		rt, h := load(t, module)
+		dst := make([]byte, 0, 128)
+		allocs := testing.AllocsPerRun(1000, func() {
+			var args [48]byte
+			for i := range args {
+				args[i] = 'x'
+			}
+			out, err := rt.CallAppend(dst[:0], h, "echo", args[:])
+			if err != nil || len(out) != len(args) {
+				t.Fatalf("CallAppend = %d bytes, %v", len(out), err)
+			}
+		})
+		if allocs != 1 {
+			t.Errorf("%s: %v allocations per call, want 1 (the arguments, moved to the heap)", module, allocs)
+		}
+	}
+}
+
 func TestStats(t *testing.T) {
 	rt := memlink.New(memlink.WithLatencySampling(1))
 	defer rt.Close()

@@ -2,11 +2,11 @@ package memlink
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,12 +27,11 @@ import (
 // laneBody is what a call owns while it holds a lane.
 type laneBody struct {
 	n      *nativeModule  // the module the lane belongs to
-	out    unsafe.Pointer // output buffer, outCap bytes, canary after it
+	buf    []byte         // output buffer, len and cap outCap, canary after it
 	outLen unsafe.Pointer // a uintptr cell for memlink_call_v2's out_len
 	c      *counters      // own, or the module's shared counters
 	frame  callpath.Frame // the C call's argument block, reused
 	shared bool
-	armed  bool   // canary written
 	tick   uint32 // calls left until the next latency sample
 
 	lastName *byte // data of the method name of the lane's last call
@@ -160,10 +159,11 @@ func (n *nativeModule) newLane(i int) *lane {
 	b := n.bufs[i*n.stride():]
 	l := &lane{}
 	l.n = n
-	l.out = unsafe.Pointer(&b[0])
+	l.buf = b[:n.outCap:n.outCap]
 	l.outLen = unsafe.Pointer(&b[n.outCap+canarySize])
 	l.c = &l.own
 	l.tick = n.firstSample()
+	copy(b[n.outCap:n.outCap+canarySize], n.canary[:])
 	l.frame.MarkReturns(n.gate.SeqWord(i), n.finalMask())
 	n.lanes[i].Store(l)
 	return l
@@ -183,13 +183,12 @@ func (n *nativeModule) finalMask() uint32 {
 func (n *nativeModule) newSpare() *spareLane {
 	s := &spareLane{mem: make([]byte, n.stride())}
 	s.n = n
-	s.out = unsafe.Pointer(&s.mem[0])
+	s.buf = s.mem[:n.outCap:n.outCap]
 	s.outLen = unsafe.Pointer(&s.mem[n.outCap+canarySize])
 	s.c = &n.shared
 	s.shared = true
 	s.tick = n.firstSample()
 	copy(s.mem[n.outCap:], n.canary[:])
-	s.armed = true
 	s.frame.MarkReturns((*uint64)(unsafe.Pointer(&s.seq)), n.finalMask())
 	return s
 }
@@ -383,10 +382,12 @@ func (n *nativeModule) intact(g []byte) bool {
 	return true
 }
 
+// canaryIntact reports whether the canary after the output buffer at out
+// is still there: two word loads and compares (no slice, no bounds check).
 func (n *nativeModule) canaryIntact(out unsafe.Pointer) bool {
-	got := unsafe.Slice((*byte)(unsafe.Add(out, n.outCap)), canarySize)
-	return binary.LittleEndian.Uint64(got) == binary.LittleEndian.Uint64(n.canary[:8]) &&
-		binary.LittleEndian.Uint64(got[8:]) == binary.LittleEndian.Uint64(n.canary[8:])
+	p := unsafe.Add(out, n.outCap)
+	return loadWord(p) == loadWord(unsafe.Pointer(&n.canary[0])) &&
+		loadWord(unsafe.Add(p, 8)) == loadWord(unsafe.Pointer(&n.canary[8]))
 }
 
 // call runs one call on the lane the gate gave it and appends the result to
@@ -429,90 +430,117 @@ func (n *nativeModule) callSpare(dst []byte, method string, args []byte) ([]byte
 // call is nativeModule.call on lane l. The lane carries its module, so the
 // call passes nine argument words, all in registers on amd64 (the module
 // and a lane index would be ten, one on the stack).
+//
+// Each ABI's C call and its common outcome are written out here rather
+// than in a function per ABI, and what few calls need (a latency sample,
+// a module error) is out of line: one call level, or one value kept alive
+// across the C call, costs every call.
+//
+// The frame is filled without keep-alive pointers (SetCallUnkept): args
+// still escapes to the heap, this function keeps it reachable until C has
+// returned (runtime.KeepAlive), and the output buffer needs neither, being
+// the arena's memory (outside the Go heap, unmapped only once no call
+// holds a lane) or a spare lane's, which the caller holds.
 func (l *lane) call(dst []byte, method string, args []byte) ([]byte, error) {
 	n := l.n
 	if n.corrupted.Load() {
 		return dst, n.quarantined(method)
 	}
-	if !l.armed {
-		copy(unsafe.Slice((*byte)(unsafe.Add(l.out, n.outCap)), canarySize), n.canary[:])
-		l.armed = true
-	}
 	// A countdown: one decrement and a test on the calls not sampled.
-	sample, start := false, int64(0)
 	if l.tick--; l.tick == 0 {
-		sample, start = n.resample(l)
+		return l.callSampled(dst, method, args)
 	}
 	// Callers nearly always pass the same string (a literal) again: reuse
 	// its id when the string is the very same one as last time on this lane.
+	// From here on l.lastName and l.lastLen are method (see lastMethod).
 	id := l.lastID
 	if unsafe.StringData(method) != l.lastName || len(method) != l.lastLen {
 		id = abi.MethodID(method)
 		l.lastName, l.lastLen, l.lastID = unsafe.StringData(method), len(method), id
 	}
-	// The C call and the common outcomes are written out here rather than
-	// in a function per ABI: one call level less matters on this path.
-	var rc int32
-	v2 := n.mod.Version >= abi.Version2
-	if v2 {
+	if n.mod.Version >= abi.Version2 {
 		*(*uintptr)(l.outLen) = 0
-		n.mod.SetCallV2(&l.frame, id, args, l.out, uintptr(n.outCap), l.outLen)
-		rc = l.frame.Invoke(6)
-	} else {
-		n.mod.SetCall(&l.frame, id, args, l.out)
-		rc = l.frame.Invoke(4)
-	}
-	var err error
-	switch {
-	case !n.canaryIntact(l.out):
-		err = n.corrupt(l, method, fmt.Sprintf("wrote past its %d-byte output buffer", n.outCap))
-	case v2:
+		n.mod.SetCallV2Unkept(&l.frame, id, args, l.out(), uintptr(n.outCap), l.outLen)
+		rc := l.frame.InvokeUnkept(6)
+		runtime.KeepAlive(unsafe.SliceData(args))
+		if !n.canaryIntact(l.out()) {
+			return dst, n.overran(l)
+		}
 		if k := *(*uintptr)(l.outLen); rc == 0 && k <= uintptr(n.outCap) {
-			dst = append(dst, unsafe.Slice((*byte)(l.out), k)...)
-		} else {
-			dst, err = n.finishV2(l, dst, method, id, args, rc, k)
+			return append(dst, unsafe.Slice(unsafe.SliceData(l.buf), k)...), nil
 		}
-	default:
-		// ABI 1: the output is what precedes the first NUL.
-		buf := unsafe.Slice((*byte)(l.out), n.outCap)
-		if rc == 0 {
-			// takeNUL, written out.
-			if k, done := takeNULFast(dst, buf, len(args)); done {
-				dst = dst[:len(dst)+k]
-			} else {
-				dst = takeNULRest(dst, buf, len(args), k)
-			}
-		} else {
-			k := bytes.IndexByte(buf, 0)
-			if k < 0 {
-				k = len(buf)
-			}
-			err = n.codeErr(l, method, rc, string(buf[:k]))
-			scrub(buf, k, len(args))
-		}
+		return n.finishV2(l, dst, l.lastMethod(), id, args, rc, *(*uintptr)(l.outLen))
 	}
-	if sample {
-		l.c.observe(time.Duration(nanotime()-start), l.shared, callBucketNanos)
+	n.mod.SetCallUnkept(&l.frame, id, args, l.out())
+	rc := l.frame.InvokeUnkept(4)
+	runtime.KeepAlive(unsafe.SliceData(args))
+	if !n.canaryIntact(l.out()) {
+		return dst, n.overran(l)
 	}
+	if rc != 0 {
+		return dst, n.failV1(l, rc, len(args))
+	}
+	// ABI 1: the output is what precedes the first NUL; takeNUL, written
+	// out.
+	if k := takeNULFast(&dst, &l.buf, len(args)); k >= 0 {
+		dst = takeNULRest(dst, l.buf, len(args), k)
+	}
+	return dst, nil
+}
+
+// out is the address of the lane's output buffer, which the module writes.
+func (l *lane) out() unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(l.buf)) }
+
+// lastMethod is the method of the call in progress on l, for the error
+// paths after the C call: lane.call leaves it in the method-id cache, and
+// reading it back there spares the call path keeping method alive across
+// the C call.
+func (l *lane) lastMethod() string { return unsafe.String(l.lastName, l.lastLen) }
+
+// callSampled is lane.call for the call the countdown picked: it restarts
+// the countdown and, unless sampling is off, times the call.
+func (l *lane) callSampled(dst []byte, method string, args []byte) ([]byte, error) {
+	n := l.n
+	if n.sampleEvery == 0 {
+		l.tick = math.MaxUint32
+		return l.call(dst, method, args)
+	}
+	// One more than the interval: lane.call counts this call down first,
+	// so the countdown cannot reach zero again in it, even for an interval
+	// of 1 (and an interval of MaxUint32 wraps to 0, counted down to
+	// MaxUint32).
+	l.tick = n.sampleEvery + 1
+	start := nanotime()
+	dst, err := l.call(dst, method, args)
+	l.c.observe(time.Duration(nanotime()-start), l.shared, callBucketNanos)
 	return dst, err
+}
+
+// overran marks the module corrupted: a call on l wrote past its output
+// buffer, over the canary.
+func (n *nativeModule) overran(l *lane) error {
+	return n.corrupt(l, l.lastMethod(), fmt.Sprintf("wrote past its %d-byte output buffer", n.outCap))
+}
+
+// failV1 is the outcome of an ABI-1 call that returned rc != 0: the module's
+// error, with the text it wrote as the message, and the buffer scrubbed for
+// the next call.
+func (n *nativeModule) failV1(l *lane, rc int32, argsLen int) error {
+	buf := l.buf
+	k := bytes.IndexByte(buf, 0)
+	if k < 0 {
+		k = len(buf)
+	}
+	err := n.codeErr(l, l.lastMethod(), rc, string(buf[:k]))
+	scrub(buf, k, argsLen)
+	return err
 }
 
 // firstSample is where a lane's sampling countdown starts: the calls
 // left until its first sample, at a random point of the interval (see
 // samplePhase).
 func (n *nativeModule) firstSample() uint32 {
-	return n.sampleEvery - n.samplePhase() // 0 with sampling off: resample sees to it
-}
-
-// resample restarts a lane's countdown when it reaches zero and tells the
-// call whether to measure itself (not when sampling is off).
-func (n *nativeModule) resample(l *lane) (bool, int64) {
-	if n.sampleEvery == 0 {
-		l.tick = math.MaxUint32
-		return false, 0
-	}
-	l.tick = n.sampleEvery
-	return true, nanotime()
+	return n.sampleEvery - n.samplePhase() // 0 with sampling off: callSampled sees to it
 }
 
 // scrubWindow is how far past the output scrub looks for stray bytes.
@@ -539,14 +567,14 @@ func scrubFrom(buf []byte, from, n, argsLen int) {
 // an output that fit: a module error, a request for a larger buffer
 // (retried once) or an out_len larger than the buffer.
 func (n *nativeModule) finishV2(l *lane, dst []byte, method string, id uint32, args []byte, rc int32, k uintptr) ([]byte, error) {
-	buf := unsafe.Slice((*byte)(l.out), n.outCap)
+	buf := l.buf
 	switch {
 	case rc == 0:
 		return dst, n.corrupt(l, method, fmt.Sprintf("reported %d output bytes in a %d-byte buffer", k, n.outCap))
 	case rc == abi.CodeOutputTooSmall && k > uintptr(n.outCap):
 		return n.callV2Large(l, dst, method, id, args, k)
 	case rc == abi.CodeHandedOver && n.mod.HandsOver():
-		return n.takeOutput(l, dst, method, l.out, k)
+		return n.takeOutput(l, dst, method, l.out(), k)
 	}
 	return dst, n.codeErr(l, method, rc, string(buf[:min(k, uintptr(n.outCap))]))
 }

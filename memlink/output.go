@@ -13,11 +13,10 @@ import "bytes"
 // dst beyond the length it returns. The call path writes it out, which
 // saves a call level.
 func takeNUL(dst, buf []byte, argsLen int) []byte {
-	n, done := takeNULFast(dst, buf, argsLen)
-	if done {
-		return dst[:len(dst)+n]
+	if n := takeNULFast(&dst, &buf, argsLen); n >= 0 {
+		return takeNULRest(dst, buf, argsLen, n)
 	}
-	return takeNULRest(dst, buf, argsLen, n)
+	return dst
 }
 
 // takeNULRest is takeNUL after takeNULFast copied (and cleared) the first n

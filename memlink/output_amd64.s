@@ -2,18 +2,21 @@
 
 #include "textflag.h"
 
-// func takeNULFast(dst []byte, buf []byte, argsLen int) (n int, done bool)
+// func takeNULFast(dst, buf *[]byte, argsLen int) int
 //
-// See output_amd64.go. Registers: DI where the output goes in dst, CX the
-// scan limit, SI buf, DX len(buf), R8 argsLen and then the scrub end, BX
-// the offset in buf, X0 zero.
-TEXT ·takeNULFast(SB), NOSPLIT, $0-65
-	MOVQ dst_base+0(FP), DI
-	MOVQ dst_len+8(FP), AX
-	MOVQ dst_cap+16(FP), CX
-	MOVQ buf_base+24(FP), SI
-	MOVQ buf_len+32(FP), DX
-	MOVQ argsLen+48(FP), R8
+// See output_amd64.go. Registers: R12 dst (the slice header), DI where the
+// output goes in *dst, CX the scan limit, SI the data of *buf, DX its
+// length, R8 argsLen and then the scrub end, BX the offset in *buf, X0
+// zero.
+TEXT ·takeNULFast(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), R12
+	MOVQ buf+8(FP), SI
+	MOVQ 0(R12), DI
+	MOVQ 8(R12), AX
+	MOVQ 16(R12), CX
+	MOVQ 8(SI), DX
+	MOVQ 0(SI), SI
+	MOVQ argsLen+16(FP), R8
 	XORQ BX, BX
 	SUBQ AX, CX             // room
 	JLE  more               // no room: nothing copied
@@ -139,16 +142,15 @@ tailend:
 	JMP  scrub
 
 more:
-	MOVQ BX, n+56(FP)
-	MOVB $0, done+64(FP)
+	MOVQ BX, ret+24(FP)
 	RET
 
 scrub:
-	// AX is the output's length, buf[:BX] is clear. end = min(max(AX,
-	// argsLen), len(buf)); clear buf[BX:end], then test the window
-	// buf[end:end+64].
-	MOVQ AX, n+56(FP)
-	MOVB $1, done+64(FP)
+	// AX is the output's length, buf[:BX] is clear: extend *dst by AX and
+	// return -1 (done). Then end = min(max(AX, argsLen), len(buf)); clear
+	// buf[BX:end] and test the window buf[end:end+64].
+	ADDQ AX, 8(R12)
+	MOVQ $-1, ret+24(FP)
 	CMPQ R8, AX
 	CMOVQLT AX, R8
 	CMPQ R8, DX

@@ -327,10 +327,12 @@ func (rt *Runtime) Call(h Handle, method string, args []byte) ([]byte, error) {
 func (rt *Runtime) CallAppend(dst []byte, h Handle, method string, args []byte) ([]byte, error) {
 	// The common case straight through, the rest in callAppend: a loop
 	// and error paths in this function cost every call spills and reloads
-	// of its arguments.
+	// of its arguments. The gate's TryEnter and Leave are inlined (Enter
+	// and Exit are calls); a busy hinted lane or a closed gate goes the
+	// long way, through callAppend and Enter.
 	if e := rt.lookup(h); e != nil {
 		if in := e.cur.Load(); in != nil && in.native != nil && in.host == nil {
-			if li, ok := in.gate.Enter(); ok {
+			if li, ok := in.gate.TryEnter(gate.Hint()); ok {
 				var out []byte
 				var err error
 				if l := in.native.readyLane(li); l != nil {
@@ -338,7 +340,9 @@ func (rt *Runtime) CallAppend(dst []byte, h Handle, method string, args []byte) 
 				} else {
 					out, err = in.native.callNewLane(li, dst, method, args)
 				}
-				in.gate.Exit(li)
+				if in.gate.Leave(li) {
+					in.gate.Wake()
+				}
 				return out, err
 			}
 		}

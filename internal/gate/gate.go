@@ -90,30 +90,43 @@ func (g *Gate) Lanes() int { return len(g.lanes) }
 // closed, in which case the call was not admitted and Exit must not be
 // called.
 //
-// The common case, the hinted lane free, is small enough to be inlined
-// into the caller; the search of the other lanes is enterSlow. Either way
-// the call takes its lane before it reads the state (the Dekker pair).
+// It tries the hinted lane first (TryEnter), then the other lanes and the
+// overflow counters (enterSlow). Either way the call takes its lane before
+// it reads the state (the Dekker pair).
 func (g *Gate) Enter() (laneIndex int, ok bool) {
-	start := laneHint() & g.mask
-	// No bounds check: NewGate makes len(g.lanes) == g.mask+1 and neither
-	// changes, so start indexes a lane.
-	l := (*lane)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(g.lanes)), uintptr(start)*unsafe.Sizeof(lane{})))
-	if v := l.seq.Load(); v&1 == 0 && l.seq.CompareAndSwap(v, v+1) {
-		if g.state.Load() == gateOpen {
-			return int(start), true
-		}
-		return refuse(l, v)
+	start := Hint() & g.mask
+	if laneIndex, ok = g.TryEnter(start); ok {
+		return laneIndex, true
 	}
 	return g.enterSlow(start)
 }
 
-// refuse gives back a lane taken by a call the closed gate refuses,
-// without counting a call.
-//
-//go:noinline
-func refuse(l *lane, seq uint64) (int, bool) {
-	l.seq.Store(seq)
+// TryEnter is the common case of Enter on its own, for the hot path: it
+// admits the call on lane hint (masked to the gate's lanes; pass [Hint]())
+// when that lane is free and the gate open, and otherwise admits nothing
+// and returns ok == false, leaving the caller to use Enter, which also
+// tries the other lanes and tells a closed gate from a busy lane. The lane
+// it returns is the call's own (never [Overflow]), so the call leaves with
+// [Gate.Leave]. It makes no call and is small enough to be inlined, which
+// Enter with its fallback is not; taking the hint as an argument is what
+// keeps it within the inliner's budget.
+func (g *Gate) TryEnter(hint uint32) (laneIndex int, ok bool) {
+	l := g.lane(uintptr(hint))
+	if v := l.seq.Load(); v&1 == 0 && l.seq.CompareAndSwap(v, v+1) {
+		if g.state.Load() == gateOpen {
+			return int(hint & g.mask), true
+		}
+		// Refused: give the lane back without counting a call.
+		l.seq.Store(v)
+	}
 	return 0, false
+}
+
+// lane returns lane i&g.mask without a bounds check: NewGate makes
+// len(g.lanes) == g.mask+1 and neither changes, so the masked index is
+// always in range.
+func (g *Gate) lane(i uintptr) *lane {
+	return (*lane)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(g.lanes)), (i&uintptr(g.mask))*unsafe.Sizeof(lane{})))
 }
 
 // enterSlow is Enter when the hinted lane is busy: the other lanes in
@@ -146,23 +159,44 @@ func (g *Gate) enterSlow(start uint32) (laneIndex int, ok bool) {
 	return laneIndex, true
 }
 
-// Exit ends a call admitted by Enter on the lane Enter returned. Like
-// Enter, its common case (a lane of its own, the gate open) is inlined.
+// Exit ends a call admitted by Enter on the lane Enter returned.
 func (g *Gate) Exit(laneIndex int) {
 	if laneIndex != Overflow {
-		l := &g.lanes[laneIndex]
-		releaseLane(&l.seq, l.seq.Load()+1) // only the lane's owner writes it
-	} else {
-		g.exitOverflow()
+		if g.Leave(laneIndex) {
+			g.wake()
+		}
+		return
 	}
+	g.exitOverflow()
 	if g.state.Load() != gateOpen {
 		g.wake()
 	}
 }
 
+// Leave is Exit's common case, for the hot path: it ends a call that holds
+// a lane of its own (laneIndex != [Overflow], as every lane TryEnter
+// returns) and reports whether the gate is closed, in which case the caller
+// must call [Gate.Wake] so that a Drain waiting for the call notices at
+// once. The wake-up is the caller's so that Leave makes no call and can be
+// inlined.
+//
+// The lane is freed with a release store: the call's work is visible before
+// the lane reads as free. The store and the state check that follows may
+// be reordered (store to load), so a Drain that closed the gate meanwhile
+// can miss this wake-up; its periodic re-check catches it.
+func (g *Gate) Leave(laneIndex int) (closed bool) {
+	l := g.lane(uintptr(laneIndex))
+	releaseLane(&l.seq, l.seq.Load()+1) // only the lane's owner writes it
+	return g.state.Load() != gateOpen
+}
+
+// Wake tells a Drain of the closed gate that a call has left: Exit does it
+// itself, a caller of Leave when Leave reports the gate closed.
+func (g *Gate) Wake() { g.wake() }
+
 //go:noinline
 func (g *Gate) exitOverflow() {
-	sh := &g.over[laneHint()%overflowShards]
+	sh := &g.over[Hint()%overflowShards]
 	sh.done.Add(1)
 	sh.inFlight.Add(-1)
 }
@@ -177,13 +211,13 @@ func (g *Gate) wake() {
 	}
 }
 
-// laneHint picks the lane a call tries first. It hashes the address of a
+// Hint picks the lane a call tries first. It hashes the address of a
 // local variable: goroutines run on different stacks, so concurrent callers
 // mostly start on different lanes, while one goroutine keeps coming back
 // to the same lane (warm in its cache, and the only buffer it touches). A
 // stack that moves just changes the hint. It costs a multiply, where a
 // random number would cost a few nanoseconds.
-func laneHint() uint32 {
+func Hint() uint32 {
 	var probe byte
 	p := uint64(uintptr(unsafe.Pointer(&probe)))
 	return uint32((p >> 10) * 0x9e3779b97f4a7c15 >> 40)

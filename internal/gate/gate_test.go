@@ -139,16 +139,29 @@ func TestGateHammer(t *testing.T) {
 		for range 16 {
 			wg.Go(func() {
 				for i := 0; i < 2000; i++ {
-					l, ok := g.Enter()
+					// Half the calls take the hot path's TryEnter and
+					// Leave, falling back to Enter and Exit.
+					fast := i%2 == 0
+					l, ok := 0, false
+					if fast {
+						l, ok = g.TryEnter(Hint())
+					}
 					if !ok {
-						return
+						fast = false
+						if l, ok = g.Enter(); !ok {
+							return
+						}
 					}
 					inside.Add(1)
 					if drained.Load() {
 						violations.Add(1)
 					}
 					inside.Add(-1)
-					g.Exit(l)
+					if !fast {
+						g.Exit(l)
+					} else if g.Leave(l) {
+						g.Wake()
+					}
 				}
 			})
 		}
@@ -173,8 +186,11 @@ func TestGateDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() {
 		l, _ := g.Enter()
 		g.Exit(l)
+		if l, ok := g.TryEnter(Hint()); ok && g.Leave(l) {
+			g.Wake()
+		}
 	}); n != 0 {
-		t.Fatalf("Enter+Exit allocates %v times", n)
+		t.Fatalf("Enter+Exit and TryEnter+Leave allocate %v times", n)
 	}
 }
 
@@ -187,4 +203,80 @@ func BenchmarkGate(b *testing.B) {
 			g.Exit(l)
 		}
 	})
+}
+
+// TestGateTryEnter: TryEnter admits on the hinted lane only, refuses a
+// busy one and a closed gate without counting anything, and Leave reports
+// whether the gate was closed while the call ran.
+func TestGateTryEnter(t *testing.T) {
+	g := NewGate(4)
+	const hint = 6 // lane 2 of 4
+	l, ok := g.TryEnter(hint)
+	if !ok || l != 2 {
+		t.Fatalf("TryEnter(%d) on an idle gate = %d, %v; want 2, true", hint, l, ok)
+	}
+	if _, ok := g.TryEnter(2); ok {
+		t.Fatal("TryEnter admitted a second call on a busy lane")
+	}
+	if g.InFlight() != 1 {
+		t.Fatalf("in flight %d, want 1", g.InFlight())
+	}
+	if closed := g.Leave(l); closed {
+		t.Fatal("Leave reported an open gate closed")
+	}
+	if g.InFlight() != 0 || g.Calls() != 1 {
+		t.Fatalf("after Leave: in flight %d, calls %d; want 0 and 1", g.InFlight(), g.Calls())
+	}
+
+	l, _ = g.TryEnter(1)
+	g.Close()
+	for hint := range uint32(8) {
+		if _, ok := g.TryEnter(hint); ok {
+			t.Fatalf("closed gate admitted a call on lane %d", hint%4)
+		}
+	}
+	if g.InFlight() != 1 || g.Calls() != 1 {
+		t.Fatalf("refused calls counted: in flight %d, calls %d; want 1 and 1", g.InFlight(), g.Calls())
+	}
+	if closed := g.Leave(l); !closed {
+		t.Fatal("Leave did not report the closed gate")
+	}
+	g.Wake()
+	if err := g.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g.Open()
+	if l, ok := g.TryEnter(1); !ok || l != 1 {
+		t.Fatalf("TryEnter on the reopened gate = %d, %v", l, ok)
+	}
+}
+
+// TestGateLeaveWakesDrain: a call that leaves with Leave and Wake ends a
+// Drain at once, not at its periodic re-check.
+func TestGateLeaveWakesDrain(t *testing.T) {
+	g := NewGate(2)
+	l, ok := g.TryEnter(Hint())
+	if !ok {
+		t.Fatal("TryEnter refused on an idle gate")
+	}
+	g.Close()
+	done := make(chan error, 1)
+	go func() { done <- g.Drain(context.Background()) }()
+	time.Sleep(10 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("Drain returned with a call in flight: %v", err)
+	default:
+	}
+	if g.Leave(l) {
+		g.Wake()
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Drain did not return after the call left")
+	}
 }
