@@ -40,17 +40,40 @@ var loader = sync.OnceValue(func() loaderFuncs {
 	return loaderFuncs{open: sym("dlopen"), sym: sym("dlsym"), close: sym("dlclose"), error: sym("dlerror")}
 })
 
-// cString returns s as a NUL-terminated C string in Go memory.
-func cString(s string) *byte {
-	b := make([]byte, len(s)+1)
+// loaderCall is the argument block of one loader call and room for the
+// C string it passes (a path or a symbol name), recycled: a Load and
+// Unload makes five to seven of them.
+type loaderCall struct {
+	f   Frame
+	buf [256]byte
+}
+
+var loaderCalls = sync.Pool{New: func() any { return new(loaderCall) }}
+
+// cString returns s as a NUL-terminated C string in Go memory: in c's
+// buffer when it fits.
+func (c *loaderCall) cString(s string) unsafe.Pointer {
+	b := c.buf[:]
+	if len(s) >= len(b) {
+		b = make([]byte, len(s)+1)
+	}
 	copy(b, s)
-	return &b[0]
+	b[len(s)] = 0
+	return unsafe.Pointer(&b[0])
 }
 
 // cCall calls fn(a0, a1) through the trampoline. keep is Go memory an
 // argument points to: the frame keeps it alive for the call.
 func cCall(fn, a0, a1 uintptr, keep unsafe.Pointer) uintptr {
-	f := &Frame{fn: fn}
+	c := loaderCalls.Get().(*loaderCall)
+	r := c.call(fn, a0, a1, keep)
+	loaderCalls.Put(c)
+	return r
+}
+
+func (c *loaderCall) call(fn, a0, a1 uintptr, keep unsafe.Pointer) uintptr {
+	f := &c.f
+	f.fn = fn
 	f.keep[0] = keep
 	f.a[0], f.a[1] = a0, a1
 	invokeFast(f)
@@ -86,10 +109,12 @@ func goString(p uintptr) string {
 // dlerror, whose message is the thread's.
 func dlOpen(path string, mode int) (uintptr, string) {
 	fns := loader()
-	p := cString(path)
+	c := loaderCalls.Get().(*loaderCall)
+	defer loaderCalls.Put(c)
+	p := c.cString(path)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if h := cCall(fns.open, uintptr(unsafe.Pointer(p)), uintptr(mode), unsafe.Pointer(p)); h != 0 {
+	if h := c.call(fns.open, uintptr(p), uintptr(mode), p); h != 0 {
 		return h, ""
 	}
 	return 0, lastError()
@@ -97,8 +122,10 @@ func dlOpen(path string, mode int) (uintptr, string) {
 
 // dlSym returns the address of name in the library h, or 0.
 func dlSym(h uintptr, name string) uintptr {
-	p := cString(name)
-	return cCall(loader().sym, h, uintptr(unsafe.Pointer(p)), unsafe.Pointer(p))
+	c := loaderCalls.Get().(*loaderCall)
+	defer loaderCalls.Put(c)
+	p := c.cString(name)
+	return c.call(loader().sym, h, uintptr(p), p)
 }
 
 // dlClose closes h; on failure it returns the loader's message.

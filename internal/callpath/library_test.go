@@ -72,3 +72,24 @@ func TestLookupAndClose(t *testing.T) {
 		t.Errorf("Lookup after Close = %v, want ErrLibraryClosed", err)
 	}
 }
+
+// TestLongNames passes a path and a symbol name longer than the recycled
+// buffer of a loader call: they are copied to memory of their own.
+func TestLongNames(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	p := filepath.Join(t.TempDir(), long[:200], long[:100]+".so")
+	if _, err := OpenAs(p, p); !errors.Is(err, abi.ErrInvalidModule) || !strings.Contains(err.Error(), long[:100]+".so") {
+		t.Errorf("OpenAs(a missing file with a long path) = %v; want the loader's message naming it", err)
+	}
+	lib, err := Open(modtest.Path(t, "echo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lib.Close()
+	if _, err := lib.Lookup("memlink_" + long); !errors.Is(err, abi.ErrMissingSymbol) {
+		t.Errorf("Lookup(a long name) = %v, want abi.ErrMissingSymbol", err)
+	}
+	if p, err := lib.Lookup(abi.SymInit); err != nil || p == 0 {
+		t.Errorf("Lookup(%s) after the long one = %#x, %v", abi.SymInit, p, err)
+	}
+}
