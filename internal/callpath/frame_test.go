@@ -8,19 +8,26 @@ import (
 	"github.com/memlink/memlink-go/internal/modtest"
 )
 
-// TestMarkReturns calls the errors module through a frame with a mark and
-// checks that the trampoline copies the source word exactly when the
-// result passes the mask, and never without a source.
-func TestMarkReturns(t *testing.T) {
-	lib, err := Open(modtest.Path(t, "errors"))
+// bindTest opens and binds the test module name, closed with the test.
+func bindTest(t *testing.T, name string) *Module {
+	t.Helper()
+	lib, err := Open(modtest.Path(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lib.Close()
+	t.Cleanup(func() { _ = lib.Close() })
 	m, err := Bind(lib)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// TestMarkReturns calls the errors module through a frame with a mark and
+// checks that the trampoline copies the source word exactly when the
+// result passes the mask, and never without a source.
+func TestMarkReturns(t *testing.T) {
+	m := bindTest(t, "errors")
 	out := make([]byte, 64)
 	call := func(f *Frame, method string) int32 {
 		return m.Call(f, abi.MethodID(method), nil, unsafe.Pointer(&out[0]))

@@ -7,22 +7,13 @@ import (
 	"unsafe"
 
 	"github.com/memlink/memlink-go/abi"
-	"github.com/memlink/memlink-go/internal/modtest"
 )
 
 // TestUnkeptCall: a call filled by SetCallUnkept reaches the module with
 // its arguments (echo copies them to the output) and leaves the frame's
 // keep-alive fields empty.
 func TestUnkeptCall(t *testing.T) {
-	lib, err := Open(modtest.Path(t, "echo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lib.Close()
-	m, err := Bind(lib)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := bindTest(t, "echo")
 	var f Frame
 	out := make([]byte, 64)
 	args := []byte("the arguments")
@@ -45,15 +36,7 @@ func TestUnkeptCall(t *testing.T) {
 // a callback from C into Go could grow and move while C reads it. If the
 // compiler ever saw through escapes, this would count 0.
 func TestUnkeptArgsEscape(t *testing.T) {
-	lib, err := Open(modtest.Path(t, "echo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lib.Close()
-	m, err := Bind(lib)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := bindTest(t, "echo")
 	var f Frame
 	out := make([]byte, 64)
 	id := abi.MethodID("process")
