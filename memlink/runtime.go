@@ -160,9 +160,6 @@ func (rt *Runtime) load(ref Ref, opts []LoadOption) (Handle, error) {
 	return e.h, nil
 }
 
-// open resolves ref and opens the module, from a private copy when private
-// is set, enforcing the permission policy and any pinned digest. Errors are
-// *LoadError.
 // resolve asks the runtime's resolver where ref is. The default
 // resolver does not look whether the file exists: readModule opens it
 // anyway and reports a missing one as ErrNotFound.
@@ -173,6 +170,9 @@ func (rt *Runtime) resolve(ref Ref) (Resolution, error) {
 	return rt.opts.resolver.Resolve(ref)
 }
 
+// open resolves ref and opens the module, from a private copy when private
+// is set, enforcing the permission policy and any pinned digest. Errors are
+// *LoadError.
 func (rt *Runtime) open(ref Ref, lo loadOptions, gen uint64, private bool) (*instance, error) {
 	res, err := rt.resolve(ref)
 	if err != nil {
@@ -639,8 +639,8 @@ func (e *entry) unload(timeout time.Duration) error {
 
 // retire ends in, whose gate the caller has closed. If nobody owns its end
 // yet, the caller becomes the owner and drains in two phases (see
-// docs/design.md, "Two-phase drain"): it waits until no call in flight
-// will run module code again and stops the instance (memlink_shutdown,
+// docs/design.md, "Why a drain has two phases"): it waits until no call
+// in flight will run module code again and stops the instance (memlink_shutdown,
 // the library closed), then waits for the calls to leave the gate and
 // releases it (the call buffers freed, the counters folded in). With all
 // false it returns after the first phase and leaves the second to a

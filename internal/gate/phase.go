@@ -10,8 +10,8 @@ import (
 // are not all needed for that long: the library is needed only while the
 // call runs the module's code, the call buffers until the caller has
 // copied its output. The functions below let the owner of a version's end
-// wait for the first of these separately (see docs/design.md, "Two-phase
-// drain"): the call path marks a call that has left the module for good,
+// wait for the first of these separately (see docs/design.md, "Why a
+// drain has two phases"): the call path marks a call that has left the module for good,
 // and the owner drains on those marks before it closes the library.
 
 // SeqWord returns the address of lane i's sequence word, odd while a call
