@@ -35,16 +35,6 @@ type privateFile struct {
 	lib *callpath.Library
 }
 
-// memFile is a private copy's sealed in-memory file (Linux): a bare
-// descriptor, read with pread, and an *os.File for it only when a worker
-// process is to inherit it (File): os.NewFile costs a system call and a
-// finalizer that a load in this process does not need.
-type memFile struct {
-	fd   int
-	name string
-	f    *os.File // made by File; then it owns fd
-}
-
 // remove releases the copy once the library that uses it is closed.
 func (p *privateFile) remove() error {
 	if p.memfd != nil {

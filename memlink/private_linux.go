@@ -14,6 +14,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// memFile is a private copy's sealed in-memory file (Linux): a bare
+// descriptor, read with pread, and an *os.File for it only when a worker
+// process is to inherit it (File): os.NewFile costs a system call and a
+// finalizer that a load in this process does not need.
+type memFile struct {
+	fd   int
+	name string
+	f    *os.File // made by File; then it owns fd
+}
+
 // memfdCopy copies src into a new memfd named "memlink:<name>", seals it
 // against any change and returns it as a private file opened through
 // /proc/self/fd. The memfd stays open while the library is loaded: the

@@ -18,8 +18,9 @@ func memfdCopy(io.Reader, int64, string, []byte, hash.Hash) (*privateFile, error
 // has a name of its own, never reused.
 func (p *privateFile) noteStuck() {}
 
-// A memFile exists only on Linux; these keep the code that uses one
-// compiling.
+// A memFile exists only on Linux; this type and its methods keep the code
+// that uses one compiling.
+type memFile struct{}
 
 func (m *memFile) ReadAt([]byte, int64) (int, error) { return 0, errors.ErrUnsupported }
 
